@@ -1,0 +1,61 @@
+"""The real `ferkit` command, run in a subprocess as a user would."""
+
+import json
+import os
+import subprocess
+import sys
+
+from ferkit import __version__
+from tests.conftest import good_rows, write_fer_csv
+
+
+def ferkit(*args, cache_dir):
+    env = {**os.environ, "FERKIT_CACHE_DIR": str(cache_dir)}
+    return subprocess.run([sys.executable, "-m", "ferkit", *map(str, args)], capture_output=True, text=True, env=env)
+
+
+def test_version_and_help_list_every_command(tmp_path):
+    assert ferkit("--version", cache_dir=tmp_path).stdout.strip() == f"ferkit {__version__}"
+    top = ferkit("--help", cache_dir=tmp_path).stdout
+    assert "data" in top
+    data = ferkit("data", "--help", cache_dir=tmp_path).stdout
+    assert "info" in data and "convert" in data
+
+
+def test_data_info_json(tmp_path):
+    csv_path = write_fer_csv(tmp_path / "fer.csv", [*good_rows(9), ("8", "1 2 3", "Training")])
+    result = ferkit("data", "info", csv_path, "--json", cache_dir=tmp_path / "c")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["format"] == "fer2013-csv"
+    assert report["splits"]["Training"]["angry"] == 1 and sum(report["splits"]["PrivateTest"].values()) == 3
+    assert report["image_size"] == [48, 48] and report["mode"] == "L"
+    assert len(report["problems"]) == 1 and "unknown label '8'" in report["problems"][0]["reason"]
+    assert "fer.csv:11" in result.stderr  # the skipped row is warned about by name
+
+
+def test_data_info_table(tmp_path):
+    csv_path = write_fer_csv(tmp_path / "fer.csv", good_rows(9))
+    out = ferkit("data", "info", csv_path, cache_dir=tmp_path / "c").stdout
+    assert "Training" in out and "PrivateTest" in out and "problems: 0" in out
+
+
+def test_bad_paths_exit_2_with_one_line_and_no_traceback(tmp_path):
+    (tmp_path / "empty").mkdir()
+    write_fer_csv(tmp_path / "bad.csv", [*good_rows(2), ("9", "1", "Training")])
+    for args in (["data", "info", tmp_path / "missing"], ["data", "info", tmp_path / "empty"],
+                 ["data", "info", tmp_path / "bad.csv", "--strict"]):  # fmt: skip
+        result = ferkit(*args, cache_dir=tmp_path / "c")
+        assert result.returncode == 2
+        assert result.stderr.startswith("ferkit: error: ") and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_convert_round_trip_through_the_cli(tmp_path):
+    csv_path = write_fer_csv(tmp_path / "fer2013.csv", good_rows(9))
+    first = ferkit("data", "convert", csv_path, tmp_path / "folder", cache_dir=tmp_path / "c")
+    assert first.returncode == 0, first.stderr
+    assert "wrote 9 images" in first.stdout
+    second = ferkit("data", "convert", tmp_path / "folder", tmp_path / "back.csv", cache_dir=tmp_path / "c")
+    assert second.returncode == 0, second.stderr
+    assert (tmp_path / "back.csv").read_bytes() == csv_path.read_bytes()

@@ -1,0 +1,13 @@
+import pytest
+
+from ferkit.fileio import atomic_path, atomic_write_text
+
+
+def test_atomic_write_replaces_only_when_complete(tmp_path):
+    target = tmp_path / "sub/out.txt"
+    atomic_write_text(target, "first")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed mid-write")
+    assert target.read_text() == "first"
+    assert [p.name for p in target.parent.iterdir()] == ["out.txt"]  # the temp file is gone
