@@ -17,7 +17,7 @@ def ferkit(*args, cache_dir):
 def test_version_and_help_list_every_command(tmp_path):
     assert ferkit("--version", cache_dir=tmp_path).stdout.strip() == f"ferkit {__version__}"
     top = ferkit("--help", cache_dir=tmp_path).stdout
-    assert "data" in top
+    assert "ferkit data info" in top and "ferkit data convert" in top
     data = ferkit("data", "--help", cache_dir=tmp_path).stdout
     assert "info" in data and "convert" in data
 
@@ -32,6 +32,11 @@ def test_data_info_json(tmp_path):
     assert report["image_size"] == [48, 48] and report["mode"] == "L"
     assert len(report["problems"]) == 1 and "unknown label '8'" in report["problems"][0]["reason"]
     assert "fer.csv:11" in result.stderr  # the skipped row is warned about by name
+
+
+def test_bare_group_prints_help_and_exits_2(tmp_path):
+    result = ferkit("data", cache_dir=tmp_path)
+    assert result.returncode == 2 and "info" in result.stdout
 
 
 def test_data_info_table(tmp_path):

@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ferkit",
         description="Facial expression recognition with CNNs.",
-        epilog="Run 'ferkit COMMAND --help' for a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"ferkit {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
@@ -48,7 +48,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dataset_options(convert)
     convert.set_defaults(func=cmd_data_convert)
     data.set_defaults(func=lambda args: _help(data))
+    parser.epilog = (
+        "every command:\n" + "\n".join(_command_lines(parser)) + "\n\nRun 'ferkit COMMAND --help' for its options."
+    )
     return parser
+
+
+def _command_lines(parser: argparse.ArgumentParser, prefix: str = "ferkit") -> list[str]:
+    """'  ferkit data info   help text' for every leaf command below `parser`, so --help lists them all."""
+    lines = []
+    for action in parser._subparsers._group_actions if parser._subparsers else []:
+        helps = {a.dest: a.help for a in action._choices_actions}
+        for name, sub in action.choices.items():
+            below = _command_lines(sub, f"{prefix} {name}")
+            lines.extend(below or [f"  {prefix} {name}".ljust(24) + (helps.get(name) or "")])
+    return lines
 
 
 def _help(parser: argparse.ArgumentParser) -> int:

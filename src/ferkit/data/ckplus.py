@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
-from ferkit.data.dataset import FaceDataset, ProblemLog
+from ferkit.data.dataset import DatasetBuilder, FaceDataset, ProblemLog
 from ferkit.data.images import BadImage, list_files, read_gray
 from ferkit.labels import EMOTIONS_8, INPUT_SIZE, canonical_emotion
 
@@ -40,29 +39,16 @@ def read_ckplus(root: Path, problems: ProblemLog) -> FaceDataset:
             problems.add(folder, "empty class folder")
         items.extend((f, emotion) for f in files)
 
-    images, labels, subjects, sources = [], [], [], []
+    builder = DatasetBuilder(FORMAT, root, EMOTIONS_8, (INPUT_SIZE, INPUT_SIZE))
     for path, emotion in tqdm(items, desc=f"reading {root.name}", unit=" images", disable=None, leave=False):
         match = NAME.match(path.name)
         if match is None:
             problems.add(path, "name is not S<subject>_<sequence>_<frame>.png, so its subject is unknown; skipped")
             continue
         try:
-            images.append(read_gray(path, (INPUT_SIZE, INPUT_SIZE)))
+            image = read_gray(path, (INPUT_SIZE, INPUT_SIZE))
         except BadImage as exc:
             problems.add(path, str(exc))
             continue
-        labels.append(EMOTIONS_8.index(emotion))
-        subjects.append(match.group(1).upper())
-        sources.append(str(path))
-    n = len(images)
-    return FaceDataset(
-        images=np.stack(images) if n else np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.uint8),
-        labels=np.asarray(labels, dtype=np.int64),
-        classes=EMOTIONS_8,
-        splits=np.full(n, "all"),
-        sources=np.asarray(sources, dtype=str),
-        format=FORMAT,
-        root=str(root),
-        subjects=np.asarray(subjects, dtype=str),
-        problems=problems.problems,
-    )
+        builder.add(image, EMOTIONS_8.index(emotion), "all", path, subject=match.group(1).upper())
+    return builder.build(problems)

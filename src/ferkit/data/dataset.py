@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -40,13 +42,20 @@ class Problem:
 
 
 class ProblemLog:
-    """Collects the problems a reader meets; `report_problems` later warns about them or raises."""
+    """Collects the bad items a reader skips, and the items the format's own rules exclude (counted by reason).
+
+    `report_problems` later warns about the problems or raises.
+    """
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self.excluded: Counter[str] = Counter()
 
     def add(self, source: str | object, reason: str) -> None:
         self.problems.append(Problem(str(source), reason))
+
+    def exclude(self, reason: str) -> None:
+        self.excluded[reason] += 1
 
 
 def report_problems(problems: list[Problem], strict: bool) -> None:
@@ -159,3 +168,50 @@ class FaceDataset:
         order = np.random.default_rng(seed).permutation(len(unique))
         fold_of = {unique[i]: fold % k for fold, i in enumerate(order)}
         return np.array([fold_of[s] for s in self.subjects], dtype=np.int64)
+
+
+class DatasetBuilder:
+    """Accepts a reader's good items one at a time and assembles them into a FaceDataset."""
+
+    def __init__(self, format: str, root: Path | str, classes: tuple[str, ...], image_shape: tuple[int, ...]) -> None:
+        self.format, self.root, self.classes, self.image_shape = format, str(root), classes, image_shape
+        self.images: list[np.ndarray] = []
+        self.labels: list[int] = []
+        self.splits: list[str] = []
+        self.sources: list[str] = []
+        self.soft_labels: list[np.ndarray] = []
+        self.subjects: list[str] = []
+
+    def add(
+        self,
+        image: np.ndarray,
+        label: int,
+        split: str,
+        source: str | Path,
+        soft_label: np.ndarray | None = None,
+        subject: str | None = None,
+    ) -> None:
+        self.images.append(image.reshape(self.image_shape))
+        self.labels.append(label)
+        self.splits.append(split)
+        self.sources.append(str(source))
+        if soft_label is not None:
+            self.soft_labels.append(soft_label)
+        if subject is not None:
+            self.subjects.append(subject)
+
+    def build(self, log: ProblemLog) -> FaceDataset:
+        n = len(self.images)
+        return FaceDataset(
+            images=np.stack(self.images) if n else np.zeros((0, *self.image_shape), np.uint8),
+            labels=np.asarray(self.labels, dtype=np.int64),
+            classes=self.classes,
+            splits=np.asarray(self.splits, dtype=str),
+            sources=np.asarray(self.sources, dtype=str),
+            format=self.format,
+            root=self.root,
+            soft_labels=np.stack(self.soft_labels).astype(np.float32) if self.soft_labels else None,
+            subjects=np.asarray(self.subjects, dtype=str) if self.subjects else None,
+            problems=log.problems,
+            excluded=dict(log.excluded),
+        )

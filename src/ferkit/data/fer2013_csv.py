@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ferkit.data.dataset import FaceDataset, ProblemLog
+from ferkit.data.dataset import DatasetBuilder, FaceDataset, ProblemLog
 from ferkit.errors import DatasetError
 from ferkit.fileio import atomic_path
 from ferkit.labels import EMOTIONS, INPUT_SIZE
@@ -69,7 +69,7 @@ def read_fer2013_csv(path: Path, problems: ProblemLog) -> FaceDataset:
     i_emotion, i_pixels = columns.index("emotion"), columns.index("pixels")
     i_usage = columns.index("usage") if "usage" in columns else None
 
-    images, labels, splits, sources = [], [], [], []
+    builder = DatasetBuilder(FORMAT, path, EMOTIONS, (INPUT_SIZE, INPUT_SIZE))
     with open_text(path) as f:
         reader = csv.reader(f)
         next(reader)
@@ -91,25 +91,9 @@ def read_fer2013_csv(path: Path, problems: ProblemLog) -> FaceDataset:
             if pixels is None:
                 problems.add(where, reason)
                 continue
-            images.append(pixels)
-            labels.append(label)
-            splits.append(usage)
-            sources.append(where)
+            builder.add(pixels, label, usage, where)
 
-    n = len(images)
-    stacked = (
-        np.stack(images).reshape(n, INPUT_SIZE, INPUT_SIZE) if n else np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.uint8)
-    )
-    return FaceDataset(
-        images=stacked,
-        labels=np.asarray(labels, dtype=np.int64),
-        classes=EMOTIONS,
-        splits=np.asarray(splits, dtype=str),
-        sources=np.asarray(sources, dtype=str),
-        format=FORMAT,
-        root=str(path),
-        problems=problems.problems,
-    )
+    return builder.build(problems)
 
 
 def write_fer2013_csv(dataset: FaceDataset, path: Path) -> None:

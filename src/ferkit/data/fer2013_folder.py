@@ -11,11 +11,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from ferkit.data.dataset import FaceDataset, ProblemLog, split_sort_key
+from ferkit.data.dataset import DatasetBuilder, FaceDataset, ProblemLog, split_sort_key
 from ferkit.data.images import BadImage, list_files, read_gray
 from ferkit.errors import DatasetError
 from ferkit.labels import EMOTIONS, INPUT_SIZE, canonical_emotion, emotion_classes
@@ -90,26 +89,13 @@ def _collect(root: Path, problems: ProblemLog) -> tuple[list[tuple[Path, str, st
 
 def read_fer2013_folder(root: Path, problems: ProblemLog) -> FaceDataset:
     items, classes = _collect(root, problems)
-    images, labels, splits, sources = [], [], [], []
+    builder = DatasetBuilder(FORMAT, root, classes, (INPUT_SIZE, INPUT_SIZE))
     for path, split, emotion, _ in tqdm(items, desc=f"reading {root.name}", unit=" images", disable=None, leave=False):
         try:
-            images.append(read_gray(path, (INPUT_SIZE, INPUT_SIZE)))
+            builder.add(read_gray(path, (INPUT_SIZE, INPUT_SIZE)), classes.index(emotion), split, path)
         except BadImage as exc:
             problems.add(path, str(exc))
-            continue
-        labels.append(classes.index(emotion))
-        splits.append(split)
-        sources.append(str(path))
-    return FaceDataset(
-        images=np.stack(images) if images else np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.uint8),
-        labels=np.asarray(labels, dtype=np.int64),
-        classes=classes,
-        splits=np.asarray(splits, dtype=str),
-        sources=np.asarray(sources, dtype=str),
-        format=FORMAT,
-        root=str(root),
-        problems=problems.problems,
-    )
+    return builder.build(problems)
 
 
 def write_fer2013_folder(dataset: FaceDataset, dst: Path, image_format: str = "png") -> None:

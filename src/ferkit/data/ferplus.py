@@ -10,12 +10,11 @@ votes normalised to sum to 1. Rows left out this way are counted in `excluded`, 
 from __future__ import annotations
 
 import csv
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-from ferkit.data.dataset import FaceDataset, ProblemLog
+from ferkit.data.dataset import DatasetBuilder, FaceDataset, ProblemLog
 from ferkit.data.fer2013_csv import open_text, read_fer2013_csv
 from ferkit.data.images import BadImage, read_gray
 from ferkit.errors import DatasetError
@@ -91,38 +90,13 @@ def read_ferplus(path: Path, problems: ProblemLog, fer2013: Path | None = None) 
     return _read_votes_csv(labels_csv, pixels_csv, problems)
 
 
-class _Builder:
-    """Accumulates accepted rows and counts the excluded ones."""
-
-    def __init__(self) -> None:
-        self.images, self.labels, self.soft, self.splits, self.sources = [], [], [], [], []
-        self.excluded: Counter[str] = Counter()
-
-    def add(self, image: np.ndarray, votes: np.ndarray, split: str, source: str) -> None:
-        label, why = majority_label(votes)
-        if label is None:
-            self.excluded[why] += 1
-            return
-        self.images.append(image)
-        self.labels.append(label)
-        self.soft.append(soft_label(votes))
-        self.splits.append(split)
-        self.sources.append(source)
-
-    def build(self, root: Path, problems: ProblemLog) -> FaceDataset:
-        n = len(self.images)
-        return FaceDataset(
-            images=np.stack(self.images) if n else np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.uint8),
-            labels=np.asarray(self.labels, dtype=np.int64),
-            classes=EMOTIONS_8,
-            splits=np.asarray(self.splits, dtype=str),
-            sources=np.asarray(self.sources, dtype=str),
-            format=FORMAT,
-            root=str(root),
-            soft_labels=np.stack(self.soft) if n else np.zeros((0, len(EMOTIONS_8)), np.float32),
-            problems=problems.problems,
-            excluded=dict(self.excluded),
-        )
+def add_row(builder: DatasetBuilder, log: ProblemLog, image: np.ndarray, votes: np.ndarray, split: str, source: str):
+    """Keep a row with a clear emotion majority; count the others as excluded by FER+'s rule."""
+    label, why = majority_label(votes)
+    if label is None:
+        log.exclude(why)
+    else:
+        builder.add(image, label, split, source, soft_label=soft_label(votes))
 
 
 def _read_votes_csv(labels_csv: Path, pixels_csv: Path, problems: ProblemLog) -> FaceDataset:
@@ -130,7 +104,7 @@ def _read_votes_csv(labels_csv: Path, pixels_csv: Path, problems: ProblemLog) ->
     pixels = read_fer2013_csv(pixels_csv, pixel_log)
     by_line = {int(src.rsplit(":", 1)[1]): i for i, src in enumerate(pixels.sources)}
     bad_line = {int(p.source.rsplit(":", 1)[1]): p.reason for p in pixel_log.problems if ":" in p.source}
-    builder = _Builder()
+    builder = DatasetBuilder(FORMAT, labels_csv, EMOTIONS_8, (INPUT_SIZE, INPUT_SIZE))
     with open_text(labels_csv) as f:
         reader = csv.reader(f)
         header = [c.strip() for c in next(reader, [])]
@@ -144,7 +118,7 @@ def _read_votes_csv(labels_csv: Path, pixels_csv: Path, problems: ProblemLog) ->
                 problems.add(where, f"{len(row)} fields, expected {len(header)}")
                 continue
             if not row[1].strip():
-                builder.excluded["dropped by FER+ (empty image name)"] += 1
+                problems.exclude("dropped by FER+ (empty image name)")
                 continue
             votes, split = parse_votes(row[2:]), USAGE_SPLITS.get(row[0].strip())
             index = by_line.get(line)  # the FER2013 row at the same position
@@ -158,12 +132,13 @@ def _read_votes_csv(labels_csv: Path, pixels_csv: Path, problems: ProblemLog) ->
             elif pixels.splits[index] != row[0].strip():
                 problems.add(where, f"Usage {row[0]} but FER2013's row says {pixels.splits[index]}: files not paired")
             else:
-                builder.add(pixels.images[index], votes, split, f"{pixels.sources[index]} {row[1].strip()}")
-    return builder.build(labels_csv, problems)
+                source = f"{pixels.sources[index]} {row[1].strip()}"
+                add_row(builder, problems, pixels.images[index], votes, split, source)
+    return builder.build(problems)
 
 
 def _read_png_folders(root: Path, problems: ProblemLog) -> FaceDataset:
-    builder = _Builder()
+    builder = DatasetBuilder(FORMAT, root, EMOTIONS_8, (INPUT_SIZE, INPUT_SIZE))
     for folder_name, split in FOLDER_SPLITS.items():
         label_csv = root / folder_name / "label.csv"
         if not label_csv.is_file():
@@ -185,5 +160,5 @@ def _read_png_folders(root: Path, problems: ProblemLog) -> FaceDataset:
                 except BadImage as exc:
                     problems.add(root / folder_name / row[0], str(exc))
                     continue
-                builder.add(image, votes, split, str(root / folder_name / row[0]))
-    return builder.build(root, problems)
+                add_row(builder, problems, image, votes, split, str(root / folder_name / row[0]))
+    return builder.build(problems)

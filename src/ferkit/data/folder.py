@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
-from ferkit.data.dataset import FaceDataset, ProblemLog
+from ferkit.data.dataset import DatasetBuilder, FaceDataset, ProblemLog
 from ferkit.data.fer2013_folder import SPLIT_FOLDERS
 from ferkit.data.images import BadImage, is_color, list_files, open_image, to_array
 from ferkit.labels import canonical_emotion, emotion_classes
@@ -82,26 +81,13 @@ def read_folder(root: Path, problems: ProblemLog) -> FaceDataset:
     classes, label_of = _class_tuple({name for _, _, name in items})
     size, color, bad = _survey([f for f, _, _ in items], problems)
 
-    images, labels, splits, sources = [], [], [], []
+    shape = (size[1], size[0], 3) if color else (size[1], size[0])
+    builder = DatasetBuilder(FORMAT, root, classes, shape)
     for path, split, name in tqdm(items, desc=f"reading {root.name}", unit=" images", disable=None, leave=False):
         if path in bad:
             continue
         try:
-            images.append(to_array(open_image(path), size, color))
+            builder.add(to_array(open_image(path), size, color), label_of[name], split, path)
         except BadImage as exc:  # changed since the survey
             problems.add(path, str(exc))
-            continue
-        labels.append(label_of[name])
-        splits.append(split)
-        sources.append(str(path))
-    shape = (size[1], size[0], 3) if color else (size[1], size[0])
-    return FaceDataset(
-        images=np.stack(images) if images else np.zeros((0, *shape), np.uint8),
-        labels=np.asarray(labels, dtype=np.int64),
-        classes=classes,
-        splits=np.asarray(splits, dtype=str),
-        sources=np.asarray(sources, dtype=str),
-        format=FORMAT,
-        root=str(root),
-        problems=problems.problems,
-    )
+    return builder.build(problems)

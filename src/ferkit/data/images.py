@@ -37,6 +37,8 @@ def open_image(path: Path) -> Image.Image:
             return img.copy() if img.mode != "P" else img.convert("RGBA")
     except FileNotFoundError:
         raise BadImage("file not found") from None
+    except PermissionError:
+        raise BadImage("cannot be read (permission denied)") from None
     except UnidentifiedImageError:
         raise BadImage("not an image (no known image format)") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
