@@ -64,3 +64,27 @@ def test_convert_round_trip_through_the_cli(tmp_path):
     second = ferkit("data", "convert", tmp_path / "folder", tmp_path / "back.csv", cache_dir=tmp_path / "c")
     assert second.returncode == 0, second.stderr
     assert (tmp_path / "back.csv").read_bytes() == csv_path.read_bytes()
+
+
+def test_shapes_prints_the_lenet_table(tmp_path):
+    result = ferkit("shapes", "lenet5", cache_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "lenet5, input 1x28x28, 10 classes"
+    conv1 = next(line for line in lines if line.startswith("conv1"))
+    assert conv1.split()[-4:] == ["6x28x28", "156", "5x5", "117,600"]
+    assert lines[-1].split() == ["total", "61,706", "416,520"]
+
+
+def test_shapes_with_another_input_and_bad_requests(tmp_path):
+    ok = ferkit("shapes", "lenet5-modern", "--input", "1x48x48", "--classes", "7", cache_dir=tmp_path)
+    assert ok.returncode == 0 and "16x10x10" in ok.stdout and "Linear(1600→120)" in ok.stdout
+    bad = [
+        (["vgg"], "unknown model 'vgg'"),
+        (["lenet5", "--input", "1x8x8"], "too small"),
+        (["lenet5", "--input", "3x3"], "CxHxW"),
+        (["lenet5", "--input", "1x28x30"], "square"),
+    ]
+    for args, message in bad:
+        result = ferkit("shapes", *args, cache_dir=tmp_path)
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr

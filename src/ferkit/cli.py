@@ -48,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dataset_options(convert)
     convert.set_defaults(func=cmd_data_convert)
     data.set_defaults(func=lambda args: _help(data))
+
+    shapes = commands.add_parser(
+        "shapes", help="a model's layers: output shape, parameters, receptive field, mult-adds"
+    )
+    shapes.add_argument("model", help="model name (lenet5, lenet5-modern)")
+    shapes.add_argument("--input", default="1x28x28", type=_input_shape, help="input CxHxW (default 1x28x28)")
+    shapes.add_argument("--classes", type=int, default=10, help="number of output classes (default 10)")
+    shapes.set_defaults(func=cmd_shapes)
     parser.epilog = (
         "every command:\n" + "\n".join(_command_lines(parser)) + "\n\nRun 'ferkit COMMAND --help' for its options."
     )
@@ -63,6 +71,13 @@ def _command_lines(parser: argparse.ArgumentParser, prefix: str = "ferkit") -> l
             below = _command_lines(sub, f"{prefix} {name}")
             lines.extend(below or [f"  {prefix} {name}".ljust(24) + (helps.get(name) or "")])
     return lines
+
+
+def _input_shape(text: str) -> tuple[int, int, int]:
+    parts = text.lower().split("x")
+    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"--input wants CxHxW such as 1x48x48, not {text!r}")
+    return tuple(int(p) for p in parts)  # type: ignore[return-value]
 
 
 def _help(parser: argparse.ArgumentParser) -> int:
@@ -92,6 +107,24 @@ def cmd_data_convert(args: argparse.Namespace) -> int:
     dataset = _load(args, args.src)
     written = convert_dataset(dataset, args.dst, args.to, args.image_format)
     print(f"wrote {len(dataset)} images from {dataset.root} to {args.dst} as {written}")
+    return 0
+
+
+def cmd_shapes(args: argparse.Namespace) -> int:
+    from ferkit.scratch import MODELS, format_summary, summarize
+
+    if args.model not in MODELS:
+        raise FerkitError(f"unknown model {args.model!r}; choose one of {', '.join(MODELS)}")
+    channels, height, width = args.input
+    if height != width:
+        raise FerkitError(f"{args.model} takes square inputs; --input {channels}x{height}x{width} is not square")
+    try:
+        model = MODELS[args.model](num_classes=args.classes, in_chans=channels, input_size=height)
+        rows = summarize(model, args.input)
+    except ValueError as exc:  # e.g. an input too small for two 5x5 convolutions and two poolings
+        raise FerkitError(f"{args.model} cannot take a {channels}x{height}x{width} input ({exc})") from None
+    print(f"{args.model}, input {channels}x{height}x{width}, {args.classes} classes")
+    print(format_summary(rows, args.input))
     return 0
 
 
