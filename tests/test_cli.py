@@ -66,21 +66,21 @@ def test_convert_round_trip_through_the_cli(tmp_path):
     assert (tmp_path / "back.csv").read_bytes() == csv_path.read_bytes()
 
 
-def test_shapes_prints_the_lenet_table(tmp_path):
-    result = ferkit("shapes", "lenet5", cache_dir=tmp_path)
+def test_shapes_prints_the_numpy_lenet_table(tmp_path):
+    result = ferkit("shapes", "scratch-lenet5", cache_dir=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "lenet5, input 1x28x28, 10 classes"
+    assert lines[0] == "scratch-lenet5, input 1x28x28, 10 classes"
     conv1 = next(line for line in lines if line.startswith("conv1"))
     assert conv1.split()[-4:] == ["6x28x28", "156", "5x5", "117,600"]
     assert lines[-1].split() == ["total", "61,706", "416,520"]
 
 
 def test_shapes_with_another_input_and_bad_requests(tmp_path):
-    ok = ferkit("shapes", "lenet5-modern", "--input", "1x48x48", "--classes", "7", cache_dir=tmp_path)
+    ok = ferkit("shapes", "scratch-lenet5-modern", "--input", "1x48x48", "--classes", "7", cache_dir=tmp_path)
     assert ok.returncode == 0 and "16x10x10" in ok.stdout and "Linear(1600→120)" in ok.stdout
     bad = [
-        (["vgg"], "unknown model 'vgg'"),
+        (["vgg16"], "unknown model 'vgg16'"),
         (["lenet5", "--input", "1x8x8"], "too small"),
         (["lenet5", "--input", "3x3"], "CxHxW"),
         (["lenet5", "--input", "1x28x30"], "square"),
@@ -88,3 +88,26 @@ def test_shapes_with_another_input_and_bad_requests(tmp_path):
     for args, message in bad:
         result = ferkit("shapes", *args, cache_dir=tmp_path)
         assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_shapes_of_registered_models(tmp_path):
+    result = ferkit("shapes", "fastnet", "--input", "1x48x48", cache_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "fastnet, input 1x48x48, 7 classes"
+    assert result.stdout.splitlines()[-1].split()[:2] == ["total", "1,174,439"]
+
+
+def test_train_and_evaluate_report_bad_input_clearly(tmp_path):
+    bad_config = tmp_path / "c.yaml"
+    bad_config.write_text("train:\n  epoch: 3\n")
+    cases = [
+        (["train", "--config", bad_config], "unknown config key 'train.epoch'; did you mean 'train.epochs'?"),
+        (["train", "--data", tmp_path / "missing"], "does not exist"),
+        (["train", "--model", "resnt", "--data", tmp_path], "holds no recognisable dataset"),
+        (["evaluate", "--model", tmp_path, "--data", tmp_path], "not a checkpoint folder"),
+        (["train"], "no dataset: pass --data PATH"),
+    ]
+    for args, message in cases:
+        result = ferkit(*args, cache_dir=tmp_path / "c")
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in result.stderr and "Traceback" not in result.stderr

@@ -11,6 +11,10 @@ _LAZY = {
     "FaceDataset": "ferkit.data",
     "load_dataset": "ferkit.data",
     "EMOTIONS": "ferkit.labels",
+    "create_model": "ferkit.models",
+    "list_models": "ferkit.models",
+    "load_model": "ferkit.models",
+    "register_model": "ferkit.models",
 }
 __all__ = ["__version__", *_LAZY]
 

@@ -49,12 +49,44 @@ def build_parser() -> argparse.ArgumentParser:
     convert.set_defaults(func=cmd_data_convert)
     data.set_defaults(func=lambda args: _help(data))
 
+    tr = commands.add_parser("train", help="train a CNN on a dataset; checkpoints, log, curves, calibration")
+    tr.add_argument("--model", help="registered architecture (see ferkit shapes), default fastnet")
+    tr.add_argument("--data", help="dataset file or folder (any format ferkit data info reads)")
+    tr.add_argument("--config", type=Path, help="YAML config (sections data, model, augment, train; and out)")
+    tr.add_argument("--out", help="output folder (default runs/train)")
+    tr.add_argument("--epochs", type=int)
+    tr.add_argument("--batch-size", type=int)
+    tr.add_argument("--lr", type=float)
+    tr.add_argument("--optimizer", choices=("sgd", "adamw"))
+    tr.add_argument("--schedule", choices=("cosine", "onecycle", "plateau", "constant"))
+    tr.add_argument("--device", help="auto, cpu or cuda")
+    tr.add_argument("--seed", type=int)
+    tr.add_argument("--init", help="start from this checkpoint (its head is replaced if the classes differ)")
+    tr.add_argument("--freeze-epochs", type=int, help="train only the head for this many epochs first")
+    tr.add_argument("--time-limit", type=float, help="minutes; stop after the epoch that crosses it")
+    tr.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
+    tr.add_argument("--kfold", type=int, metavar="K", help="subject-independent K-fold cross-validation (CK+)")
+    tr.add_argument("-o", "--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="any config value, e.g. -o train.label_smoothing=0.1 -o model.crop=40")  # fmt: skip
+    tr.set_defaults(func=cmd_train)
+
+    ev = commands.add_parser("evaluate", help="accuracy, macro-F1, per-class scores, confusion, calibration")
+    ev.add_argument("--model", required=True, help="checkpoint folder or shipped name; a,b,c averages an ensemble")
+    ev.add_argument("--data", required=True, type=Path, help="dataset file or folder")
+    ev.add_argument("--split", nargs="+", help="splits to score (default: all the dataset has)")
+    ev.add_argument("--tta", default="none", choices=("none", "flip", "tencrop"), help="test-time augmentation")
+    ev.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    ev.add_argument("--out", type=Path, help="write MODEL_CARD.md, model_card.json and plots here")
+    ev.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    _add_dataset_options(ev)
+    ev.set_defaults(func=cmd_evaluate)
+
     shapes = commands.add_parser(
         "shapes", help="a model's layers: output shape, parameters, receptive field, mult-adds"
     )
-    shapes.add_argument("model", help="model name (lenet5, lenet5-modern)")
+    shapes.add_argument("model", help="a registered model, a checkpoint, or a NumPy LeNet (scratch-lenet5, ...)")
     shapes.add_argument("--input", default="1x28x28", type=_input_shape, help="input CxHxW (default 1x28x28)")
-    shapes.add_argument("--classes", type=int, default=10, help="number of output classes (default 10)")
+    shapes.add_argument("--classes", type=int, help="output classes (default 7; 10 for the NumPy LeNets)")
     shapes.set_defaults(func=cmd_shapes)
     parser.epilog = (
         "every command:\n" + "\n".join(_command_lines(parser)) + "\n\nRun 'ferkit COMMAND --help' for its options."
@@ -110,20 +142,88 @@ def cmd_data_convert(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_shapes(args: argparse.Namespace) -> int:
-    from ferkit.scratch import MODELS, format_summary, summarize
+def cmd_train(args: argparse.Namespace) -> int:
+    from ferkit.config import load_config
+    from ferkit.engine.trainer import train
 
-    if args.model not in MODELS:
-        raise FerkitError(f"unknown model {args.model!r}; choose one of {', '.join(MODELS)}")
+    fields = {
+        "model.name": args.model, "data.path": args.data, "out": args.out, "train.epochs": args.epochs,
+        "train.batch_size": args.batch_size, "train.lr": args.lr, "train.optimizer": args.optimizer,
+        "train.schedule": args.schedule, "train.device": args.device, "train.seed": args.seed,
+        "model.init": args.init, "model.freeze_epochs": args.freeze_epochs, "train.time_limit": args.time_limit,
+    }  # fmt: skip
+    cfg = load_config(args.config, args.set, **fields)
+    if args.kfold:
+        from ferkit.engine.kfold import cross_validate
+
+        summary = cross_validate(cfg, args.kfold, seed=cfg.train.seed)
+        print(f"{args.kfold}-fold subject-independent accuracy: {summary['mean_accuracy']:.4f} ± "
+              f"{summary['std_accuracy']:.4f} ({cfg.out}/kfold.json)")  # fmt: skip
+        return 0
+    result = train(cfg, resume=args.resume)
+    print(f"best validation accuracy {result.best_accuracy:.4f} (epoch {result.best_epoch}), "
+          f"{result.epochs_run} epochs in {result.seconds:.0f} s: {result.best}")  # fmt: skip
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ferkit.engine.card import write_model_card
+    from ferkit.engine.evaluate import evaluate, load_models, write_plots
+    from ferkit.engine.trainer import resolve_device
+
+    models = load_models(args.model, resolve_device(args.device))
+    dataset = _load(args, args.data)
+    report = evaluate(models, dataset, args.split, args.tta, args.model)
+    if args.out:
+        plots = write_plots(report, args.out)
+        card = write_model_card(report, [m.meta for m in models], plots, args.out)
+        print(f"model card: {card}", file=sys.stderr)
+    if args.json:
+        slim = {**report, "splits": {k: {f: v for f, v in r.items() if f != "reliability"}
+                                     for k, r in report["splits"].items()}}  # fmt: skip
+        print(json.dumps(slim, indent=2))
+        return 0
+    print(f"{args.model} on {dataset.root} (tta {args.tta})")
+    print(f"{'split':<14}{'n':>7}{'accuracy':>10}{'macro-F1':>10}{'ECE':>8}")
+    for split, r in report["splits"].items():
+        print(f"{split:<14}{r['n']:>7}{r['accuracy']:>10.2%}{r['macro_f1']:>10.2%}{r['ece']:>8.4f}")
+    return 0
+
+
+def _shapes_model(name: str, channels: int, size: int, classes: int | None):
+    """The model `ferkit shapes` describes: a registered architecture, a checkpoint, or a NumPy LeNet."""
+    from ferkit.models import create_model, list_models, load_model
+    from ferkit.models.registry import accepts
+    from ferkit.scratch import MODELS
+
+    if name in list_models():
+        kwargs = {"input_size": size} if accepts(name, "input_size") else {}
+        return create_model(name, num_classes=classes or 7, in_chans=channels, **kwargs), False
+    scratch = name.removeprefix("scratch-")
+    if scratch in MODELS:
+        return MODELS[scratch](num_classes=classes or 10, in_chans=channels, input_size=size), True
+    from pathlib import Path as _Path
+
+    if (_Path(name) / "model.json").is_file():
+        return load_model(name), False
+    raise FerkitError(f"unknown model {name!r}; registered: {', '.join(list_models())}; NumPy: "
+                      f"{', '.join('scratch-' + m for m in MODELS)}; or a checkpoint folder")  # fmt: skip
+
+
+def cmd_shapes(args: argparse.Namespace) -> int:
+    from ferkit.models.summary import summarize_torch
+    from ferkit.scratch import format_summary, summarize
+
     channels, height, width = args.input
     if height != width:
         raise FerkitError(f"{args.model} takes square inputs; --input {channels}x{height}x{width} is not square")
     try:
-        model = MODELS[args.model](num_classes=args.classes, in_chans=channels, input_size=height)
-        rows = summarize(model, args.input)
-    except ValueError as exc:  # e.g. an input too small for two 5x5 convolutions and two poolings
+        model, is_scratch = _shapes_model(args.model, channels, height, args.classes)
+        rows = summarize(model, args.input) if is_scratch else summarize_torch(model, args.input)
+    except (ValueError, RuntimeError) as exc:  # e.g. an input too small for two 5x5 convolutions and two poolings
         raise FerkitError(f"{args.model} cannot take a {channels}x{height}x{width} input ({exc})") from None
-    print(f"{args.model}, input {channels}x{height}x{width}, {args.classes} classes")
+    classes = rows[-1].output_shape[-1]
+    print(f"{args.model}, input {channels}x{height}x{width}, {classes} classes")
     print(format_summary(rows, args.input))
     return 0
 

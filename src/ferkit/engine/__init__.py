@@ -1,0 +1,1 @@
+"""Training and evaluation: the trainer, metrics, calibration, evaluation reports and model cards."""

@@ -1,0 +1,73 @@
+"""The model card: MODEL_CARD.md and model_card.json, written by `ferkit evaluate --out DIR`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ferkit.fileio import atomic_write_text
+
+LIMITS = [
+    "Trained on FER-style data: 48x48 gray, mostly frontal faces from web images. Expect lower accuracy on profile "
+    "views, occlusions, children, very low light, and on populations under-represented in the training data.",
+    "The labels are single annotators' judgements of posed or spontaneous expressions (FER+ uses 10 annotators); "
+    "an expression is not a feeling, and no model can read one.",
+    "Accuracy on the validation split chose the checkpoint and fitted the temperature; only a split never used for "
+    "either (PrivateTest, FER+ Test, another dataset) measures generalisation.",
+]
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f}%"
+
+
+def write_model_card(report: dict, metas: list[dict], plots: dict[str, str], out: Path) -> Path:
+    """Markdown for people, JSON for tools; both from the evaluation report and the checkpoints' metadata."""
+    out.mkdir(parents=True, exist_ok=True)
+    card = {"report": report, "checkpoints": metas, "plots": plots, "limits": LIMITS}
+    atomic_write_text(out / "model_card.json", json.dumps(card, indent=2))
+    lines = [f"# Model card: {report['model']}", ""]
+    for meta in metas:
+        train = meta.get("training", {})
+        cfg = meta.get("config", {}).get("train", {})
+        data = meta.get("data", {})
+        cal = meta.get("calibration", {})
+        lines += [
+            f"- architecture `{meta['arch']}` {meta['arch_args']}, classes: {', '.join(meta['classes'])}",
+            f"- trained on {data.get('path', '?')} ({data.get('format', '?')}): {data.get('train', '?')} training "
+            f"images, checkpoint chosen on {data.get('val_split', '?')} ({data.get('val', '?')} images), data "
+            f"fingerprint {data.get('fingerprint', '?')}",
+            f"- {train.get('epochs', '?')} epochs in {train.get('seconds', '?')} s on {train.get('device', '?')}; "
+            f"optimizer {cfg.get('optimizer', '?')} lr {cfg.get('lr', '?')}, schedule {cfg.get('schedule', '?')}, "
+            f"batch {cfg.get('batch_size', '?')}, seed {cfg.get('seed', '?')}",
+            f"- preprocessing {meta.get('preprocessing')}; temperature {cal.get('temperature', 1.0):.3f} fitted on "
+            f"{cal.get('split', 'nothing')}",
+            "",
+        ]
+    lines += [
+        f"## Results (test-time augmentation: {report['tta']})",
+        "",
+        "| split | n | accuracy | macro-F1 | ECE (calibrated) | ECE (T = 1, no TTA) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for split, r in report["splits"].items():
+        lines.append(f"| {split} | {r['n']} | {_pct(r['accuracy'])} | {_pct(r['macro_f1'])} | {r['ece']:.4f} | "
+                     f"{r['ece_uncalibrated']:.4f} |")  # fmt: skip
+    for split, r in report["splits"].items():
+        lines += [
+            "",
+            f"### {split}: per class",
+            "",
+            "| class | precision | recall | F1 | support |",
+            "|---|---|---|---|---|",
+        ]
+        for name, s in r["per_class"].items():
+            lines.append(
+                f"| {name} | {_pct(s['precision'])} | {_pct(s['recall'])} | {_pct(s['f1'])} | {s['support']} |"
+            )
+        for kind in ("confusion", "reliability"):
+            if f"{kind}_{split}" in plots:
+                lines += ["", f"![{kind} {split}]({plots[f'{kind}_{split}']})"]
+    lines += ["", "## Known limits", "", *[f"- {limit}" for limit in LIMITS], ""]
+    atomic_write_text(out / "MODEL_CARD.md", "\n".join(lines))
+    return out / "MODEL_CARD.md"

@@ -1,0 +1,101 @@
+"""Checkpoints that describe themselves: safetensors weights + JSON metadata, written atomically, no pickle.
+
+A checkpoint folder holds `model.safetensors` (the state dict) and `model.json`: architecture name and
+arguments, class names, preprocessing, calibration temperature, and whatever the trainer adds (config, metrics,
+data fingerprint). `load_model` rebuilds a ready model from these two files alone.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from ferkit import __version__
+from ferkit.errors import FerkitError
+from ferkit.fileio import atomic_path, atomic_write_text
+from ferkit.models.registry import create_model
+from ferkit.preprocess import Preprocessing
+
+WEIGHTS, META = "model.safetensors", "model.json"
+FORMAT = "ferkit-checkpoint/1"
+SHIPPED = Path(__file__).resolve().parent.parent / "weights"  # models that ship inside the package, by name
+
+
+def save_checkpoint(directory: str | Path, model: torch.nn.Module, meta: dict) -> Path:
+    """Write the model's weights, then its metadata (the metadata last: a folder with model.json is complete)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in _unwrap(model).state_dict().items()}
+    with atomic_path(directory / WEIGHTS) as tmp:
+        save_file(state, str(tmp))
+    full = {
+        "format": FORMAT,
+        "ferkit_version": __version__,
+        "arch": _unwrap(model).arch,
+        "arch_args": _unwrap(model).arch_args,
+        **meta,
+    }
+    atomic_write_text(directory / META, json.dumps(full, indent=2, default=_json_default))
+    return directory
+
+
+def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    """The model inside DistributedDataParallel or torch.compile wrappers."""
+    return getattr(model, "module", getattr(model, "_orig_mod", model))
+
+
+def _json_default(value):
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def resolve_checkpoint(path_or_name: str | Path) -> Path:
+    """The checkpoint folder for a path (folder, model.json or model.safetensors) or a shipped model's name."""
+    path = Path(path_or_name)
+    if path.is_file() and path.name in (WEIGHTS, META):
+        path = path.parent
+    if (path / META).is_file():
+        return path
+    if (SHIPPED / str(path_or_name) / META).is_file():
+        return SHIPPED / str(path_or_name)
+    shipped = sorted(p.name for p in SHIPPED.iterdir() if (p / META).is_file()) if SHIPPED.is_dir() else []
+    raise FerkitError(
+        f"{path_or_name}: not a checkpoint folder (no {META}) and not a shipped model"
+        f" (shipped: {', '.join(shipped) or 'none yet'})"
+    )
+
+
+def read_meta(path_or_name: str | Path) -> dict:
+    folder = resolve_checkpoint(path_or_name)
+    try:
+        meta = json.loads((folder / META).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise FerkitError(f"{folder / META}: unreadable checkpoint metadata ({exc})") from None
+    if meta.get("format") != FORMAT:
+        raise FerkitError(f"{folder / META}: format {meta.get('format')!r} is not {FORMAT}")
+    return meta
+
+
+def load_model(path_or_name: str | Path, device: str | torch.device = "cpu") -> torch.nn.Module:
+    """Rebuild a trained model from its checkpoint, in eval mode, with `.meta`, `.classes`, `.preprocessing`
+    and `.temperature` (1.0 when uncalibrated) attached."""
+    folder = resolve_checkpoint(path_or_name)
+    meta = read_meta(folder)
+    model = create_model(meta["arch"], **meta["arch_args"])
+    try:
+        state = load_file(str(folder / WEIGHTS), device="cpu")
+        model.load_state_dict(state)
+    except (OSError, RuntimeError, ValueError, SafetensorError) as exc:  # missing, truncated, mismatched
+        raise FerkitError(f"{folder / WEIGHTS}: cannot load weights for {meta['arch']} ({exc})") from None
+    model.meta = meta
+    model.classes = tuple(meta["classes"])
+    model.preprocessing = Preprocessing.from_dict(meta["preprocessing"])
+    model.temperature = float(meta.get("calibration", {}).get("temperature", 1.0))
+    return model.to(device).eval()
