@@ -11,3 +11,12 @@ def test_atomic_write_replaces_only_when_complete(tmp_path):
         raise RuntimeError("killed mid-write")
     assert target.read_text() == "first"
     assert [p.name for p in target.parent.iterdir()] == ["out.txt"]  # the temp file is gone
+
+
+def test_finished_files_get_the_usual_permissions(tmp_path):
+    import os
+
+    atomic_write_text(tmp_path / "x.txt", "hi")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "x.txt").stat().st_mode & 0o777 == 0o666 & ~umask

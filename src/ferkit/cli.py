@@ -81,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dataset_options(ev)
     ev.set_defaults(func=cmd_evaluate)
 
+    ex = commands.add_parser("export", help="write a checkpoint as ONNX, checked against PyTorch")
+    ex.add_argument("model", help="checkpoint folder or shipped model name")
+    ex.add_argument("--format", default="onnx", choices=("onnx",), help="export format (default onnx)")
+    ex.add_argument("--out", type=Path, help="output file (default: MODEL_NAME.onnx here)")
+    ex.add_argument("--opset", type=int, default=17)
+    ex.set_defaults(func=cmd_export)
+
     shapes = commands.add_parser(
         "shapes", help="a model's layers: output shape, parameters, receptive field, mult-adds"
     )
@@ -163,6 +170,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     result = train(cfg, resume=args.resume)
     print(f"best validation accuracy {result.best_accuracy:.4f} (epoch {result.best_epoch}), "
           f"{result.epochs_run} epochs in {result.seconds:.0f} s: {result.best}")  # fmt: skip
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ferkit.models.export import export_onnx
+
+    out = args.out or Path(f"{Path(args.model).resolve().name}.onnx")
+    path, diff = export_onnx(args.model, out, args.opset)
+    print(f"wrote {path}: onnxruntime logits within {diff:.1e} of PyTorch")
     return 0
 
 

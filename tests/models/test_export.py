@@ -1,0 +1,74 @@
+"""ONNX export: onnxruntime's logits equal PyTorch's within 1e-4, on random inputs and on real faces."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from ferkit.models import create_model, list_models, load_model, save_checkpoint
+from ferkit.models.export import TOLERANCE, export_onnx, max_difference, onnx_metadata
+from ferkit.preprocess import Preprocessing, normalize, to_uint8_tensor
+from tests.conftest import SHARED
+
+ort = pytest.importorskip("onnxruntime")
+
+SMALL = {"vgg": {"widths": (8, 16, 16, 32), "fc": (32,)}, "resnet": {"widths": (8, 16, 16, 32)},
+         "fastnet": {}, "lenet5": {}}  # fmt: skip
+
+
+def real_faces(n: int = 16) -> np.ndarray:
+    """FER2013 PublicTest faces from ../shared when present, else synthetic ones."""
+    folder = SHARED / "fer2013/test/happy"
+    if folder.is_dir():
+        from PIL import Image
+
+        return np.stack([np.asarray(Image.open(p)) for p in sorted(folder.iterdir())[:n]])
+    return np.random.default_rng(0).integers(0, 256, (n, 48, 48), dtype=np.uint8)
+
+
+@pytest.fixture(params=list_models())
+def checkpoint(request, tmp_path):
+    torch.manual_seed(0)
+    kwargs = dict(SMALL.get(request.param, {}))
+    if request.param in ("vgg", "lenet5"):
+        kwargs["input_size"] = 40
+    model = create_model(request.param, **kwargs).eval()
+    with torch.no_grad():  # non-trivial batch-norm statistics, as in a trained model
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+    meta = {"classes": ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"],
+            "preprocessing": Preprocessing(crop=40, mean=0.5, std=0.25).to_dict(),
+            "calibration": {"temperature": 1.3}}  # fmt: skip
+    return save_checkpoint(tmp_path / request.param, model, meta)
+
+
+def test_onnx_equals_pytorch_on_random_and_real_inputs(checkpoint, tmp_path):
+    path, diff = export_onnx(checkpoint, tmp_path / "m.onnx")
+    assert diff <= TOLERANCE
+    model = load_model(checkpoint)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    real = normalize(to_uint8_tensor(real_faces()), model.preprocessing)  # (16, 1, 40, 40)
+    assert max_difference(model, session, real) <= TOLERANCE
+    assert max_difference(model, session, torch.randn(3, 1, 40, 40) * 3) <= TOLERANCE  # another batch size
+    meta = onnx_metadata(path)
+    assert meta["classes"][3] == "happy" and meta["preprocessing"]["crop"] == 40
+    assert meta["calibration"]["temperature"] == 1.3
+
+
+def test_export_command(tmp_path):
+    model = create_model("lenet5")
+    meta = {"classes": list("abcdefg"), "preprocessing": Preprocessing().to_dict()}
+    save_checkpoint(tmp_path / "ck", model, meta)
+    env = {**os.environ, "FERKIT_CACHE_DIR": str(tmp_path / "c")}
+    cmd = [sys.executable, "-m", "ferkit", "export", str(tmp_path / "ck"), "--out", str(tmp_path / "x.onnx")]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "onnxruntime logits within" in result.stdout and (tmp_path / "x.onnx").stat().st_size > 1000
+    bad = subprocess.run([sys.executable, "-m", "ferkit", "export", str(tmp_path / "nope")], capture_output=True,
+                         text=True, env=env)  # fmt: skip
+    assert bad.returncode == 2 and "not a checkpoint folder" in bad.stderr
