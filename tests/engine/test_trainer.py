@@ -42,9 +42,14 @@ def test_seeded_runs_repeat_and_a_resumed_run_equals_an_uninterrupted_one(fer_cs
         tmp_path / "part/log.csv").read_text().splitlines()[-1].split(",")[:6]  # fmt: skip
 
 
-def test_resume_without_a_state_is_a_clear_error(fer_csv, tmp_path):
+def test_resume_without_a_state_or_with_another_config_is_a_clear_error(fer_csv, tmp_path):
     with pytest.raises(FerkitError, match="nothing to resume"):
         train(tiny_config(fer_csv, tmp_path / "new"), resume=True, log=lambda m: None)
+    train(tiny_config(fer_csv, tmp_path / "run", **{"train.epochs": 1}), log=lambda m: None)
+    with pytest.raises(FerkitError, match="with a different train.lr"):
+        train(tiny_config(fer_csv, tmp_path / "run", **{"train.lr": 0.5}), resume=True, log=lambda m: None)
+    more = train(tiny_config(fer_csv, tmp_path / "run", **{"train.epochs": 2}), resume=True, log=lambda m: None)
+    assert more.epochs_run == 2
 
 
 @pytest.mark.parametrize(

@@ -335,6 +335,24 @@ def check_replicas(run: Run) -> dict | None:
     return {"world_size": run.world, "weights_identical": True, "checksum": sums[0]}
 
 
+# What may change between a killed run and its resumption: how long it runs, not what it computes.
+RESUMABLE_CHANGES = {"train.epochs", "train.time_limit", "train.patience", "train.device"}
+
+
+def check_resumable(state: Path, cfg: Config) -> None:
+    """Refuse to resume a run under a config that would make it a different run."""
+    import json
+
+    saved = json.loads((state / "model.json").read_text()).get("config", {})
+    now = cfg.to_dict()
+    changed = [f"{section}.{key}" for section, values in now.items() if isinstance(values, dict)
+               for key, value in values.items() if saved.get(section, {}).get(key, value) != value]  # fmt: skip
+    changed = [k for k in changed if k not in RESUMABLE_CHANGES]
+    if changed:
+        raise FerkitError(f"cannot resume {state.parent} with a different {', '.join(changed)}; "
+                          "use the run's config.yaml or start a new --out")  # fmt: skip
+
+
 def train(cfg: Config, resume: bool = False, log=print, dataset=None) -> TrainResult:
     """Train as `cfg` says, writing best/, last/, log.csv, curves.png and config.yaml under cfg.out.
 
@@ -348,6 +366,7 @@ def train(cfg: Config, resume: bool = False, log=print, dataset=None) -> TrainRe
         state = find_state(run.out / "last")
         if state is None:
             raise FerkitError(f"{run.out / 'last'}: nothing to resume; start without --resume")
+        check_resumable(state, cfg)
         run.loop = load_state(state, run.net, run.opt, run.ema)
         run.log(f"resuming after epoch {run.loop['epoch']} from {state}")
     epoch_log = EpochLog(run.out, run.loop["history"])
