@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ferkit.data import FaceDataset
-from ferkit.engine.calibration import calibration_effect, fit_temperature
+from ferkit.engine.calibration import softmax
 from ferkit.engine.metrics import classification_report, expected_calibration_error
 from ferkit.errors import FerkitError
 from ferkit.models import load_model
@@ -42,16 +42,11 @@ def evaluate_split(models: list, ds: FaceDataset, tta: str, batch_size: int = 25
     probs = np.mean([predict_proba(m, images, batch_size, tta) for m in models], axis=0)
     report = classification_report(probs, labels, classes)
     uncalibrated = np.mean(
-        [_softmax(predict_logits(m, images, batch_size, "none")) for m in models], axis=0
+        [softmax(predict_logits(m, images, batch_size, "none")) for m in models], axis=0
     )  # T = 1, no TTA: the "before" of calibration
     report["ece_uncalibrated"], _ = expected_calibration_error(uncalibrated, labels)
     report["skipped_unknown_class"] = int((~usable).sum())
     return report
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(1, keepdims=True))
-    return e / e.sum(1, keepdims=True)
 
 
 def evaluate(models: list, ds: FaceDataset, splits: list[str] | None, tta: str, model_name: str) -> dict:
@@ -65,14 +60,6 @@ def evaluate(models: list, ds: FaceDataset, splits: list[str] | None, tta: str, 
         "data": {"path": ds.root, "format": ds.format},
         "splits": {name: evaluate_split(models, ds.split(name), tta) for name in names},
     }
-
-
-def refit_temperature(model, ds: FaceDataset, split: str) -> dict:
-    """Temperature scaling on a validation split for a checkpoint trained elsewhere; returns the record."""
-    labels, usable = align_labels(ds.split(split), model.classes)
-    logits = predict_logits(model, ds.split(split).images[usable])
-    t = fit_temperature(logits, labels[usable])
-    return {"temperature": t, "split": split, **calibration_effect(logits, labels[usable], t)}
 
 
 def write_plots(report: dict, out: Path) -> dict[str, str]:
