@@ -15,6 +15,8 @@ _LAZY = {
     "list_models": "ferkit.models",
     "load_model": "ferkit.models",
     "register_model": "ferkit.models",
+    "Analyzer": "ferkit.infer",
+    "Face": "ferkit.infer",
 }
 __all__ = ["__version__", *_LAZY]
 

@@ -49,6 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
     convert.set_defaults(func=cmd_data_convert)
     data.set_defaults(func=lambda args: _help(data))
 
+    pr = commands.add_parser("predict", help="find faces in photos and read their expressions (JSON Lines, CSV)")
+    pr.add_argument("sources", nargs="+", help="image files, folders (searched recursively) or globs")
+    pr.add_argument("--model", default="fast", help="shipped model name or checkpoint folder (default fast)")
+    pr.add_argument("--detector", default="mtcnn", choices=("mtcnn", "haar"))
+    pr.add_argument("--min-face", type=int, default=20, help="smallest face side in pixels (default 20)")
+    pr.add_argument("--tta", default="none", choices=("none", "flip", "tencrop"))
+    pr.add_argument("--json", type=Path, help="also write the JSON Lines to this file (stdout always gets them)")
+    pr.add_argument("--csv", type=Path, help="write one CSV row per face to this file")
+    pr.set_defaults(func=cmd_predict)
+
     tr = commands.add_parser("train", help="train a CNN on a dataset; checkpoints, log, curves, calibration")
     tr.add_argument("--model", help="registered architecture (see ferkit shapes), default fastnet")
     tr.add_argument("--data", help="dataset file or folder (any format ferkit data info reads)")
@@ -147,6 +157,25 @@ def cmd_data_convert(args: argparse.Namespace) -> int:
     written = convert_dataset(dataset, args.dst, args.to, args.image_format)
     print(f"wrote {len(dataset)} images from {dataset.root} to {args.dst} as {written}")
     return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from ferkit.infer import Analyzer
+    from ferkit.infer.images import expand_sources
+    from ferkit.infer.output import ResultWriter
+
+    analyzer = Analyzer(args.model, args.detector, args.min_face, args.tta)
+    failures = 0
+    with ResultWriter(args.json, args.csv, analyzer.model.classes) as writer:
+        for path in expand_sources(args.sources):
+            try:
+                faces = analyzer.analyze(path)
+                writer.write(str(path), faces, None)
+            except FerkitError as exc:  # the batch goes on; the exit code says something failed
+                failures += 1
+                writer.write(str(path), [], str(exc))
+                print(f"ferkit: error: {exc}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:

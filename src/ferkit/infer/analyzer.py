@@ -1,0 +1,60 @@
+"""`Analyzer`: image in, faces with expression probabilities out. Detection, alignment, the shared
+preprocessing and the model's calibrated probabilities, in that order."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ferkit.faces import create_detector
+from ferkit.faces.align import align
+from ferkit.infer.images import to_rgb
+from ferkit.infer.result import Face
+from ferkit.models import load_model
+from ferkit.models.predict import predict_proba
+
+# Detection runs on a copy no larger than this (longest side); boxes are scaled back to the original.
+DETECT_MAX_SIDE = 1280
+
+
+class Analyzer:
+    def __init__(self, model: str = "fast", detector: str = "mtcnn", min_face: int = 20, tta: str = "none",
+                 device: str = "cpu") -> None:  # fmt: skip
+        self.model = load_model(model, device)
+        self.detector = create_detector(detector, min_face=min_face)
+        self.tta = tta
+
+    def detect(self, rgb: np.ndarray):
+        """Detections in the original image's pixels; huge images are searched at a reduced size."""
+        import cv2
+
+        scale = min(1.0, DETECT_MAX_SIDE / max(rgb.shape[:2]))
+        if scale == 1.0:
+            return self.detector(rgb)
+        small = cv2.resize(
+            rgb, (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)), interpolation=cv2.INTER_AREA
+        )
+        found = self.detector(small)
+        for d in found:
+            d.box = tuple(v / scale for v in d.box)
+            d.landmarks = None if d.landmarks is None else d.landmarks / scale
+        return found
+
+    def analyze(self, image) -> list[Face]:
+        """Every face in `image` (an array, a path or a PIL image), most confident detection first."""
+        rgb = to_rgb(image)
+        detections = self.detect(rgb)
+        if not detections:
+            return []
+        crops = np.stack([align(rgb, d, self.model.preprocessing.size) for d in detections])  # (N, S, S, 3)
+        probs = predict_proba(self.model, crops, tta=self.tta)  # (N, K)
+        classes = self.model.classes
+        return [
+            Face(
+                d.box,
+                d.score,
+                None if d.landmarks is None else d.landmarks.tolist(),
+                {c: float(p) for c, p in zip(classes, row)},
+                classes[int(row.argmax())],
+            )  # fmt: skip
+            for d, row in zip(detections, probs)
+        ]

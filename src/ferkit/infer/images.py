@@ -1,0 +1,61 @@
+"""Reading user images robustly: EXIF orientation, any mode, lying extensions; clear errors naming the file."""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ferkit.errors import FerkitError
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
+
+
+def to_rgb(image) -> np.ndarray:
+    """An (H, W, 3) uint8 RGB array from a path, a PIL image or an array (gray, RGB or RGBA)."""
+    if isinstance(image, str | Path):
+        return read_rgb(Path(image))
+    if isinstance(image, Image.Image):
+        return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+    arr = np.asarray(image)
+    if arr.ndim == 2:
+        arr = np.repeat(arr[..., None], 3, axis=2)
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
+        raise FerkitError(f"an image array must be (H, W), (H, W, 3) or (H, W, 4), not {arr.shape}")
+    if arr.dtype != np.uint8:
+        arr = np.clip(arr, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(arr[..., :3])
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """Decode any image file PIL knows (by content, not extension), honouring its EXIF orientation."""
+    try:
+        with Image.open(path) as img:
+            img.seek(0)  # the first frame of an animated GIF or WebP
+            img = ImageOps.exif_transpose(img)
+            if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+                arr = np.asarray(img, dtype=np.float64)
+                img = Image.fromarray((arr / 257 if arr.max() > 255 else arr).clip(0, 255).astype(np.uint8))
+            return np.asarray(img.convert("RGB"))
+    except FileNotFoundError:
+        raise FerkitError(f"{path}: no such file") from None
+    except UnidentifiedImageError:
+        raise FerkitError(f"{path}: not an image") from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise FerkitError(f"{path}: unreadable image ({exc})") from None
+
+
+def expand_sources(sources: list[str]) -> list[Path]:
+    """Files named, files below folders (recursively, images by suffix), and glob matches, in order."""
+    paths: list[Path] = []
+    for source in sources:
+        path = Path(source)
+        if path.is_dir():
+            paths.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
+        elif any(c in source for c in "*?[") and not path.exists():
+            paths.extend(sorted(Path(p) for p in glob.glob(source, recursive=True) if Path(p).is_file()))
+        else:
+            paths.append(path)  # a missing file becomes an error line for that file
+    return paths
