@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--tta", default="none", choices=("none", "flip", "tencrop"))
     pr.add_argument("--json", type=Path, help="also write the JSON Lines to this file (stdout always gets them)")
     pr.add_argument("--csv", type=Path, help="write one CSV row per face to this file")
+    pr.add_argument("--save", type=Path, help="write annotated images (boxes, labels, probability bars) here")
     pr.set_defaults(func=cmd_predict)
 
     tr = commands.add_parser("train", help="train a CNN on a dataset; checkpoints, log, curves, calibration")
@@ -165,17 +166,37 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from ferkit.infer.output import ResultWriter
 
     analyzer = Analyzer(args.model, args.detector, args.min_face, args.tta)
-    failures = 0
+    failures, saved = 0, set()
     with ResultWriter(args.json, args.csv, analyzer.model.classes) as writer:
         for path in expand_sources(args.sources):
             try:
                 faces = analyzer.analyze(path)
                 writer.write(str(path), faces, None)
+                if args.save:
+                    saved.add(save_annotated(path, faces, args.save, saved))
             except FerkitError as exc:  # the batch goes on; the exit code says something failed
                 failures += 1
                 writer.write(str(path), [], str(exc))
                 print(f"ferkit: error: {exc}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def save_annotated(path: Path, faces, folder: Path, taken: set[Path]) -> Path:
+    """The image with its faces drawn, as folder/<name>.png (name-2, name-3... if this run used the name)."""
+    from PIL import Image
+
+    from ferkit.fileio import atomic_path
+    from ferkit.infer.draw import draw_faces
+    from ferkit.infer.images import read_rgb
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target, n = folder / f"{path.stem}.png", 1
+    while target in taken:
+        n += 1
+        target = folder / f"{path.stem}-{n}.png"
+    with atomic_path(target) as tmp:
+        Image.fromarray(draw_faces(read_rgb(path), faces)).save(tmp, format="PNG")
+    return target
 
 
 def cmd_train(args: argparse.Namespace) -> int:

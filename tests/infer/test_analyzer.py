@@ -83,8 +83,10 @@ def test_predict_command_on_a_folder_with_a_bad_file(tmp_path):
     (tmp_path / "in/broken.png").write_bytes(b"\x89PNG garbage")
     (tmp_path / "in/blank.png").write_bytes(_png(np.full((64, 64, 3), 30, np.uint8)))
     env = {**os.environ, "FERKIT_CACHE_DIR": str(tmp_path / "c")}
+    (tmp_path / "in/sub").mkdir()
+    (tmp_path / "in/sub/a.jpg").write_bytes(EXAMPLE.read_bytes())  # the same name twice: two annotated files
     cmd = [sys.executable, "-m", "ferkit", "predict", str(tmp_path / "in"), "--json", str(tmp_path / "out.jsonl"),
-           "--csv", str(tmp_path / "out.csv")]  # fmt: skip
+           "--csv", str(tmp_path / "out.csv"), "--save", str(tmp_path / "annotated")]  # fmt: skip
     result = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert result.returncode == 1  # something failed, and the batch still went through every file
     lines = [json.loads(line) for line in result.stdout.splitlines()]
@@ -94,8 +96,12 @@ def test_predict_command_on_a_folder_with_a_bad_file(tmp_path):
     assert "broken.png" in by_name["broken.png"]["error"] and "broken.png" in result.stderr
     assert (tmp_path / "out.jsonl").read_text().splitlines() == result.stdout.splitlines()
     rows = (tmp_path / "out.csv").read_text().splitlines()
-    assert rows[0].startswith("source,frame,face,x,y,w,h,score,label,angry") and len(rows) == 1 + len(
-        by_name["a.jpg"]["faces"])  # fmt: skip
+    assert rows[0].startswith("source,frame,face,x,y,w,h,score,label,angry")
+    assert len(rows) == 1 + 2 * len(by_name["a.jpg"]["faces"])
+    saved = sorted(p.name for p in (tmp_path / "annotated").iterdir())
+    assert saved == ["a-2.png", "a.png", "blank.png"]  # not the unreadable one
+    drawn, source = np.asarray(Image.open(tmp_path / "annotated/a.png")), np.asarray(Image.open(EXAMPLE))
+    assert drawn.shape == source.shape and not np.array_equal(drawn, source)
 
 
 def _png(arr) -> bytes:
