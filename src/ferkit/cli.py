@@ -50,14 +50,19 @@ def build_parser() -> argparse.ArgumentParser:
     data.set_defaults(func=lambda args: _help(data))
 
     pr = commands.add_parser("predict", help="find faces in photos and read their expressions (JSON Lines, CSV)")
-    pr.add_argument("sources", nargs="+", help="image files, folders (searched recursively) or globs")
+    pr.add_argument(
+        "sources", nargs="+", help="images, videos, folders (searched recursively), globs, or a webcam index"
+    )
     pr.add_argument("--model", default="fast", help="shipped model name or checkpoint folder (default fast)")
     pr.add_argument("--detector", default="mtcnn", choices=("mtcnn", "haar"))
     pr.add_argument("--min-face", type=int, default=20, help="smallest face side in pixels (default 20)")
     pr.add_argument("--tta", default="none", choices=("none", "flip", "tencrop"))
     pr.add_argument("--json", type=Path, help="also write the JSON Lines to this file (stdout always gets them)")
     pr.add_argument("--csv", type=Path, help="write one CSV row per face to this file")
-    pr.add_argument("--save", type=Path, help="write annotated images (boxes, labels, probability bars) here")
+    pr.add_argument("--save", type=Path, help="write annotated images and videos (boxes, labels, bars) here")
+    pr.add_argument("--stride", type=int, default=1, help="video: analyse every n-th frame (default 1)")
+    pr.add_argument("--smooth", type=float, default=0.0, help="video: blend each track's probabilities over time, 0-1")
+    pr.add_argument("--timeline", type=Path, help="video: write each track's probabilities over time (CSV, PNG) here")
     pr.set_defaults(func=cmd_predict)
 
     tr = commands.add_parser("train", help="train a CNN on a dataset; checkpoints, log, curves, calibration")
@@ -162,23 +167,47 @@ def cmd_data_convert(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from ferkit.infer import Analyzer
-    from ferkit.infer.images import expand_sources
+    from ferkit.infer.images import VIDEO_SUFFIXES, expand_sources
     from ferkit.infer.output import ResultWriter
 
     analyzer = Analyzer(args.model, args.detector, args.min_face, args.tta)
     failures, saved = 0, set()
     with ResultWriter(args.json, args.csv, analyzer.model.classes) as writer:
-        for path in expand_sources(args.sources):
+        for source in expand_sources(args.sources):
             try:
-                faces = analyzer.analyze(path)
-                writer.write(str(path), faces, None)
+                if str(source).isdigit() or source.suffix.lower() in VIDEO_SUFFIXES:
+                    predict_video(analyzer, source, args, writer)
+                    continue
+                faces = analyzer.analyze(source)
+                writer.write(str(source), faces, None)
                 if args.save:
-                    saved.add(save_annotated(path, faces, args.save, saved))
+                    saved.add(save_annotated(source, faces, args.save, saved))
             except FerkitError as exc:  # the batch goes on; the exit code says something failed
                 failures += 1
-                writer.write(str(path), [], str(exc))
+                writer.write(str(source), [], str(exc))
                 print(f"ferkit: error: {exc}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def predict_video(analyzer, source: Path, args: argparse.Namespace, writer) -> None:
+    """A video file or a webcam (a number): a JSON line per analysed frame, with optional video and timeline."""
+    from tqdm import tqdm
+
+    from ferkit.infer.video import analyze_video, write_timeline
+
+    capture = int(str(source)) if str(source).isdigit() else str(source)
+    if isinstance(capture, str) and not source.is_file():
+        raise FerkitError(f"{source}: no such file")
+    name = f"camera{capture}" if isinstance(capture, int) else source.stem
+    save = args.save / f"{name}.mp4" if args.save else None
+    results = []
+    for result in tqdm(analyze_video(analyzer, capture, args.stride, args.smooth, save), desc=name, unit=" frames",
+                       disable=None, leave=False):  # fmt: skip
+        writer.write(str(source), result.faces, None, frame=result.frame, time=result.time)
+        if args.timeline:
+            results.append(result)
+    if args.timeline and results:
+        write_timeline(results, args.timeline / f"{name}_timeline.csv", args.timeline / f"{name}_timeline.png")
 
 
 def save_annotated(path: Path, faces, folder: Path, taken: set[Path]) -> Path:

@@ -58,3 +58,9 @@ class Analyzer:
             )  # fmt: skip
             for d, row in zip(detections, probs)
         ]
+
+    def analyze_video(self, source, stride: int = 1, smooth: float = 0.0, save=None):
+        """Iterator of FrameResult(frame, time, faces) for a video file or a webcam index (see ferkit.infer.video)."""
+        from ferkit.infer.video import analyze_video  # video imports this module; import it late
+
+        return analyze_video(self, source, stride, smooth, save)

@@ -11,6 +11,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ferkit.errors import FerkitError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 
 
 def to_rgb(image) -> np.ndarray:
@@ -48,14 +49,15 @@ def read_rgb(path: Path) -> np.ndarray:
 
 
 def expand_sources(sources: list[str]) -> list[Path]:
-    """Files named, files below folders (recursively, images by suffix), and glob matches, in order."""
+    """Files named, files below folders (recursively, images and videos by suffix), and glob matches, in order."""
     paths: list[Path] = []
     for source in sources:
         path = Path(source)
         if path.is_dir():
-            paths.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
+            known = IMAGE_SUFFIXES | VIDEO_SUFFIXES
+            paths.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in known))
         elif any(c in source for c in "*?[") and not path.exists():
             paths.extend(sorted(Path(p) for p in glob.glob(source, recursive=True) if Path(p).is_file()))
         else:
-            paths.append(path)  # a missing file becomes an error line for that file
+            paths.append(path)  # a missing file becomes an error line for that file; "0" is a webcam
     return paths

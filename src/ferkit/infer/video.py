@@ -1,0 +1,147 @@
+"""Video files and webcams: frames decoded one at a time (memory stays flat however long the video), every
+n-th frame analysed, faces tracked, optional smoothing, an annotated copy at the source frame rate, and a
+per-track timeline of probabilities (CSV and plot)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ferkit.errors import FerkitError
+from ferkit.fileio import atomic_path
+from ferkit.infer.analyzer import Analyzer
+from ferkit.infer.draw import draw_faces
+from ferkit.infer.result import Face
+from ferkit.infer.track import IoUTracker
+
+
+@dataclass
+class FrameResult:
+    frame: int
+    time: float
+    faces: list[Face] = field(default_factory=list)
+
+
+def open_capture(source: str | int) -> tuple[cv2.VideoCapture, float]:
+    """An opened capture and its frame rate (25 when the container does not say)."""
+    capture = cv2.VideoCapture(source)
+    if not capture.isOpened():
+        raise FerkitError(f"{source}: cannot open as a video or camera")
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    return capture, fps if fps and fps > 0 else 25.0
+
+
+def _frame_rate(source: str | int) -> float:
+    capture, fps = open_capture(source)
+    capture.release()
+    return fps
+
+
+def frames(source: str | int) -> Iterator[tuple[int, float, np.ndarray]]:
+    """(index, seconds, RGB frame) for every decoded frame, one at a time."""
+    capture, fps = open_capture(source)
+    try:
+        index = 0
+        while True:
+            ok, bgr = capture.read()
+            if not ok:
+                break
+            yield index, index / fps, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            index += 1
+    finally:
+        capture.release()
+
+
+def analyze_video(analyzer: Analyzer, source: str | int, stride: int = 1, smooth: float = 0.0,
+                  save: Path | None = None) -> Iterator[FrameResult]:  # fmt: skip
+    """Analyse every `stride`-th frame; `smooth` in [0, 1) blends each track's probabilities with its previous
+    ones (exponential moving average). With `save`, every frame goes to an annotated video at the source rate."""
+    if stride < 1:
+        raise FerkitError(f"--stride must be 1 or more, not {stride}")
+    tracker, previous = IoUTracker(max_missed=max(2, 5 // stride)), {}
+    fps = _frame_rate(source) if save else 25.0
+    writer, last_faces, finished = None, [], False
+    try:
+        for index, seconds, rgb in frames(source):
+            if index % stride == 0:
+                last_faces = tracker.update(analyzer.analyze(rgb))
+                if smooth:
+                    for face in last_faces:
+                        face.probs = _smoothed(face, previous.get(face.track), smooth)
+                        face.label = max(face.probs, key=face.probs.get)
+                        previous[face.track] = face.probs
+                yield FrameResult(index, round(seconds, 3), last_faces)
+            if save is not None:
+                writer = writer or _video_writer(save, fps, rgb.shape)
+                writer.write(cv2.cvtColor(draw_faces(rgb, last_faces), cv2.COLOR_RGB2BGR))
+        finished = True
+    finally:
+        if writer is not None:
+            writer.release()
+            if finished:  # the annotated video appears only once complete
+                partial_path(save).replace(save)
+            else:
+                partial_path(save).unlink(missing_ok=True)
+
+
+def _smoothed(face: Face, before: dict | None, smooth: float) -> dict:
+    if before is None:
+        return face.probs
+    return {k: smooth * before[k] + (1 - smooth) * v for k, v in face.probs.items()}
+
+
+def partial_path(path: Path) -> Path:
+    """Where a video is written until it is complete (same folder and suffix, so OpenCV picks the container)."""
+    return path.with_name(f".{path.stem}.partial{path.suffix}")
+
+
+def _video_writer(path: Path, fps: float, shape: tuple) -> cv2.VideoWriter:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = cv2.VideoWriter(str(partial_path(path)), cv2.VideoWriter_fourcc(*"mp4v"), fps, (shape[1], shape[0]))
+    if not writer.isOpened():
+        raise FerkitError(f"{path}: cannot write a video here")
+    return writer
+
+
+def write_timeline(results: list[FrameResult], csv_path: Path, png_path: Path | None = None) -> None:
+    """One row per analysed frame and track (time, track, probabilities); a plot with a panel per track."""
+    classes = list(results[0].faces[0].probs) if any(r.faces for r in results) else []
+    with atomic_path(csv_path) as tmp, open(tmp, "w", newline="") as f:
+        out = csv.writer(f, lineterminator="\n")
+        out.writerow(["frame", "time", "track", "label", *classes])
+        for r in results:
+            for face in r.faces:
+                out.writerow([r.frame, r.time, face.track, face.label, *(round(face.probs[c], 4) for c in classes)])
+    if png_path is not None and classes:
+        _plot_timeline(results, classes, png_path)
+
+
+def _plot_timeline(results: list[FrameResult], classes: list[str], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ferkit.infer.draw import COLOURS
+
+    tracks = sorted({f.track for r in results for f in r.faces})
+    fig, axes = plt.subplots(len(tracks), 1, figsize=(10, 2.2 * len(tracks)), squeeze=False, sharex=True)
+    for ax, track in zip(axes[:, 0], tracks):
+        points = [(r.time, f.probs) for r in results for f in r.faces if f.track == track]
+        times = [t for t, _ in points]
+        for c in classes:
+            ax.plot(times, [p[c] for _, p in points], label=c, color=np.array(COLOURS.get(c, (0, 0, 0))) / 255)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel(f"track {track}")
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(ncol=len(classes), fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 1.35))
+    axes[-1, 0].set_xlabel("seconds")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
