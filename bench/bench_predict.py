@@ -1,7 +1,8 @@
 """Speed of reading expressions on the CPU: end-to-end latency of one 640x480 photo with one face, and classifier
 throughput (faces/s) at batch 1 and 64 with PyTorch and with ONNX Runtime.
 
-Run by hand (not a test):  python bench/bench_predict.py [--model fast] [--repeat 30]
+Run by hand (not a test):  python bench/bench_predict.py [--model fast] [--repeat 30] [--video CLIP.mp4 ...]
+With --video, also frames per second through Analyzer.analyze_video (every frame analysed, tracking on).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch
 from PIL import Image
 
 from ferkit.infer import Analyzer
+from ferkit.infer.video import frames
 from ferkit.models.export import export_onnx
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "astronaut.jpg"
@@ -45,6 +47,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="fast")
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--video", nargs="*", default=[], help="clips to time end to end")
     args = parser.parse_args()
     import onnxruntime as ort
 
@@ -73,6 +76,17 @@ def main() -> None:
             o = median_ms(lambda x=x: session.run(None, {"input": x.numpy()}), args.repeat)
             print(f"| PyTorch | {batch} | {batch * 1000 / t:,.0f} |")
             print(f"| ONNX Runtime | {batch} | {batch * 1000 / o:,.0f} |")
+    if args.video:
+        print("\n| video | size | frames | detector | frames/s |")
+        print("|---|---|---|---|---|")
+    for clip in args.video:
+        for detector, min_face in (("mtcnn", 20), ("mtcnn", 60), ("haar", 60)):
+            analyzer = Analyzer(args.model, detector, min_face=min_face)
+            start = time.perf_counter()
+            results = list(analyzer.analyze_video(clip))
+            fps = len(results) / (time.perf_counter() - start)
+            h, w = next(frames(clip))[2].shape[:2]
+            print(f"| {Path(clip).name} | {w}x{h} | {len(results)} | {detector}, min face {min_face} | {fps:.1f} |")
 
 
 if __name__ == "__main__":
