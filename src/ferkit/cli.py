@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--detector", default="mtcnn", choices=("mtcnn", "haar"))
     pr.add_argument("--min-face", type=int, default=20, help="smallest face side in pixels (default 20)")
     pr.add_argument("--tta", default="none", choices=("none", "flip", "tencrop"))
+    pr.add_argument("--batch", type=int, default=64, help="faces per classifier batch (default 64)")
     pr.add_argument("--json", type=Path, help="also write the JSON Lines to this file (stdout always gets them)")
     pr.add_argument("--csv", type=Path, help="write one CSV row per face to this file")
     pr.add_argument("--save", type=Path, help="write annotated images and videos (boxes, labels, bars) here")
@@ -170,7 +171,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from ferkit.infer.images import VIDEO_SUFFIXES, expand_sources
     from ferkit.infer.output import ResultWriter
 
-    analyzer = Analyzer(args.model, args.detector, args.min_face, args.tta)
+    if args.batch < 1:
+        raise FerkitError(f"--batch must be 1 or more, not {args.batch}")
+    analyzer = Analyzer(args.model, args.detector, args.min_face, args.tta, batch=args.batch)
     failures, saved = 0, set()
     with ResultWriter(args.json, args.csv, analyzer.model.classes) as writer:
         for source in expand_sources(args.sources):

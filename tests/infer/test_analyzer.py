@@ -61,6 +61,14 @@ def _jpeg_bytes(image) -> bytes:
     return buf.getvalue()
 
 
+def test_batch_size_does_not_change_the_answer(analyzer):
+    one, many = Analyzer("fast", batch=1).analyze(EXAMPLE), analyzer.analyze(EXAMPLE)
+    assert len(one) == len(many)
+    for a, b in zip(one, many):
+        assert a.label == b.label
+        assert np.allclose(list(a.probs.values()), list(b.probs.values()), atol=1e-4)
+
+
 def test_huge_images_report_boxes_in_original_pixels(analyzer):
     rgb = np.asarray(Image.open(EXAMPLE).convert("RGB"))
     big = np.kron(rgb, np.ones((6, 6, 1), np.uint8))  # 3072 x 3072

@@ -18,10 +18,10 @@ DETECT_MAX_SIDE = 1280
 
 class Analyzer:
     def __init__(self, model: str = "fast", detector: str = "mtcnn", min_face: int = 20, tta: str = "none",
-                 device: str = "cpu") -> None:  # fmt: skip
+                 device: str = "cpu", batch: int = 64) -> None:  # fmt: skip
         self.model = load_model(model, device)
         self.detector = create_detector(detector, min_face=min_face)
-        self.tta = tta
+        self.tta, self.batch = tta, batch
 
     def detect(self, rgb: np.ndarray):
         """Detections in the original image's pixels; huge images are searched at a reduced size."""
@@ -46,7 +46,7 @@ class Analyzer:
         if not detections:
             return []
         crops = np.stack([align(rgb, d, self.model.preprocessing.size) for d in detections])  # (N, S, S, 3)
-        probs = predict_proba(self.model, crops, tta=self.tta)  # (N, K)
+        probs = predict_proba(self.model, crops, batch_size=self.batch, tta=self.tta)  # (N, K)
         classes = self.model.classes
         return [
             Face(
