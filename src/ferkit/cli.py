@@ -175,8 +175,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise FerkitError(f"--batch must be 1 or more, not {args.batch}")
     analyzer = Analyzer(args.model, args.detector, args.min_face, args.tta, batch=args.batch)
     failures, saved = 0, set()
+    from tqdm import tqdm
+
+    sources = expand_sources(args.sources)
     with ResultWriter(args.json, args.csv, analyzer.model.classes) as writer:
-        for source in expand_sources(args.sources):
+        for source in tqdm(sources, desc="predict", unit=" files", disable=None if len(sources) > 1 else True):
             try:
                 if str(source).isdigit() or source.suffix.lower() in VIDEO_SUFFIXES:
                     predict_video(analyzer, source, args, writer)

@@ -34,6 +34,7 @@ def test_the_example_astronaut_smiles(analyzer):
 def image_variants():
     rgb = Image.open(EXAMPLE).convert("RGB")
     yield "gray", rgb.convert("L")
+    yield "cmyk", rgb.convert("CMYK")
     yield "rgba", rgb.convert("RGBA")
     yield "palette", rgb.convert("P")
     yield "16-bit", Image.fromarray(np.asarray(rgb.convert("L"), np.uint16) * 257)
@@ -47,12 +48,32 @@ def image_variants():
 
 @pytest.mark.parametrize("name, image", list(image_variants()), ids=lambda v: v if isinstance(v, str) else "")
 def test_any_image_mode_finds_the_face(analyzer, name, image, tmp_path):
-    path = tmp_path / f"x.{'jpg' if image.mode in ('L', 'RGB') else 'png'}"
+    path = tmp_path / f"x.{'jpg' if image.mode in ('L', 'RGB', 'CMYK') else 'png'}"
     image.save(path) if name != "exif-rotated" else path.write_bytes(_jpeg_bytes(image))
     faces = analyzer.analyze(path)
     assert faces and faces[0].score > 0.95
     x, y, w, h = faces[0].box
     assert 150 < x + w / 2 < 300 and 50 < y + h / 2 < 200  # upright again for the EXIF case
+
+
+@pytest.mark.parametrize("fmt, suffix", [("WEBP", ".webp"), ("GIF", ".gif"), ("PNG", ".jpg"), ("JPEG", ".png")])
+def test_formats_animations_and_lying_extensions(analyzer, tmp_path, fmt, suffix):
+    rgb = Image.open(EXAMPLE).convert("RGB")
+    path = tmp_path / f"face{suffix}"  # PNG bytes named .jpg and JPEG bytes named .png: the content decides
+    if fmt == "GIF":  # animated: the first frame is the face, the second is blank
+        rgb.save(path, format="GIF", save_all=True, append_images=[Image.new("RGB", rgb.size)], duration=100)
+    else:
+        rgb.save(path, format=fmt)
+    faces = analyzer.analyze(path)
+    assert faces and faces[0].label == "happy"
+
+
+def test_a_tiny_face_is_found_with_a_small_min_face():
+    small = Image.open(EXAMPLE).convert("RGB").resize((128, 128))  # the face is about 25 px wide
+    canvas = Image.new("RGB", (640, 480), (100, 100, 100))
+    canvas.paste(small, (300, 200))
+    faces = Analyzer("fast", min_face=12).analyze(canvas)
+    assert faces and 300 < faces[0].box[0] < 428 and 200 < faces[0].box[1] < 328
 
 
 def _jpeg_bytes(image) -> bytes:
