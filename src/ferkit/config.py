@@ -48,6 +48,9 @@ class AugmentConfig:
     shift: float = 0.05  # fraction of the side, either way
     scale: float = 0.1  # relative zoom, either way
     erase: float = 0.25  # probability of random erasing per image
+    mixup: float = 0.0  # > 0: blend pairs of images and their labels, weight ~ Beta(mixup, mixup)
+    cutmix: float = 0.0  # > 0: paste a box from another image, area share ~ Beta(cutmix, cutmix)
+    mix_prob: float = 1.0  # fraction of batches mixed (when both are on, each mixed batch picks one)
 
 
 @dataclass

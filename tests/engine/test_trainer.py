@@ -58,6 +58,7 @@ def test_resume_without_a_state_or_with_another_config_is_a_clear_error(fer_csv,
         {"train.optimizer": "adamw", "train.lr": 0.003, "train.schedule": "onecycle"},
         {"train.schedule": "plateau", "train.balance": "weights", "train.label_smoothing": 0.1},
         {"train.schedule": "constant", "train.balance": "sampler", "augment.resized_crop": 0.6},
+        {"augment.mixup": 0.4, "augment.cutmix": 1.0, "train.balance": "weights", "train.label_smoothing": 0.1},
     ],
 )
 def test_optimizers_schedules_and_class_balance_run(fer_csv, tmp_path, fields):

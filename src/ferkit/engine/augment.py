@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -63,3 +64,39 @@ def augment(batch: torch.Tensor, aug: AugmentConfig, prep: Preprocessing, gen: t
     grid = F.affine_grid(theta, [n, c, s, s], align_corners=False)
     x = standardize(F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False), prep)
     return random_erase(x, aug.erase, gen) if aug.erase > 0 else x
+
+
+def _box_mask(h: int, w: int, share: float, gen: torch.Generator, device) -> tuple[torch.Tensor, float]:
+    """(1, 1, h, w) bool mask of one random box covering about `share` of the image, and its exact share."""
+    bh, bw = round(h * math.sqrt(share)), round(w * math.sqrt(share))
+    cy, cx = (torch.rand(2, generator=gen, device=device) * torch.tensor([h, w], device=device)).long().tolist()
+    top, left = max(cy - bh // 2, 0), max(cx - bw // 2, 0)
+    bottom, right = min(cy + (bh + 1) // 2, h), min(cx + (bw + 1) // 2, w)
+    mask = torch.zeros(1, 1, h, w, dtype=torch.bool, device=device)
+    mask[..., top:bottom, left:right] = True
+    return mask, (bottom - top) * (right - left) / (h * w)
+
+
+def mix_batch(
+    x: torch.Tensor, target: torch.Tensor, aug: AugmentConfig, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mixup or CutMix of a batch with a shuffled copy of itself.
+
+    x (B, C, S, S) standardised images, target (B, K) label distributions -> the mixed pair. The label weight is the
+    share of each image actually present (for CutMix, the pasted box's clipped area), so the targets stay honest.
+    """
+    kinds = [k for k in ("mixup", "cutmix") if getattr(aug, k) > 0]
+    if not kinds:
+        return x, target
+    draw = torch.rand(2, generator=gen, device=x.device).tolist()
+    if draw[0] >= aug.mix_prob:
+        return x, target
+    kind = kinds[int(draw[1] * len(kinds))]
+    alpha = getattr(aug, kind)
+    seed = int(torch.randint(2**31 - 1, (1,), generator=gen, device=x.device))
+    lam = float(np.random.default_rng(seed).beta(alpha, alpha))  # torch's Beta takes no generator; this stays seeded
+    perm = torch.randperm(x.shape[0], generator=gen, device=x.device)
+    if kind == "mixup":
+        return lam * x + (1 - lam) * x[perm], lam * target + (1 - lam) * target[perm]
+    mask, pasted = _box_mask(x.shape[2], x.shape[3], 1 - lam, gen, x.device)
+    return torch.where(mask, x[perm], x), (1 - pasted) * target + pasted * target[perm]

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from ferkit import __version__
 from ferkit.config import Config, save_config
 from ferkit.engine import data as data_mod
-from ferkit.engine.augment import augment
+from ferkit.engine.augment import augment, mix_batch
 from ferkit.engine.calibration import calibration_effect, fit_temperature
 from ferkit.engine.log import EpochLog
 from ferkit.engine.state import find_state, load_state, save_state
@@ -243,6 +243,9 @@ def run_epoch(run: Run, epoch: int) -> tuple[float, float]:
         if cfg.train.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         y, soft = run.train.labels[idx], None if run.train.soft is None else run.train.soft[idx]
+        if cfg.augment.mixup > 0 or cfg.augment.cutmix > 0:
+            target = soft if soft is not None else F.one_hot(y, len(run.classes)).float()  # (B, K)
+            x, soft = mix_batch(x, target, cfg.augment, aug_gen)
         lr = cfg.train.lr * run.loop["plateau"] * lr_factor(cfg, epoch * run.steps_per_epoch + step, total, warmup)
         for group in run.opt.param_groups:
             group["lr"] = lr
