@@ -62,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--csv", type=Path, help="write one CSV row per face to this file")
     pr.add_argument("--save", type=Path, help="write annotated images and videos (boxes, labels, bars) here")
     pr.add_argument("--stride", type=int, default=1, help="video: analyse every n-th frame (default 1)")
+    pr.add_argument(
+        "--detect-every",
+        type=int,
+        default=1,
+        metavar="N",
+        help="video: find faces on every N-th analysed frame, reuse the boxes in between (default 1)",
+    )
     pr.add_argument("--smooth", type=float, default=0.0, help="video: blend each track's probabilities over time, 0-1")
     pr.add_argument("--timeline", type=Path, help="video: write each track's probabilities over time (CSV, PNG) here")
     pr.set_defaults(func=cmd_predict)
@@ -199,21 +206,24 @@ def predict_video(analyzer, source: Path, args: argparse.Namespace, writer) -> N
     """A video file or a webcam (a number): a JSON line per analysed frame, with optional video and timeline."""
     from tqdm import tqdm
 
-    from ferkit.infer.video import analyze_video, write_timeline
+    from ferkit.infer.video import Timeline, analyze_video
 
     capture = int(str(source)) if str(source).isdigit() else str(source)
     if isinstance(capture, str) and not source.is_file():
         raise FerkitError(f"{source}: no such file")
     name = f"camera{capture}" if isinstance(capture, int) else source.stem
     save = args.save / f"{name}.mp4" if args.save else None
-    results = []
-    for result in tqdm(analyze_video(analyzer, capture, args.stride, args.smooth, save), desc=name, unit=" frames",
-                       disable=None, leave=False):  # fmt: skip
-        writer.write(str(source), result.faces, None, frame=result.frame, time=result.time)
-        if args.timeline:
-            results.append(result)
-    if args.timeline and results:
-        write_timeline(results, args.timeline / f"{name}_timeline.csv", args.timeline / f"{name}_timeline.png")
+    timeline = Timeline(args.timeline / f"{name}_timeline.csv", args.timeline / f"{name}_timeline.png") \
+        if args.timeline else None  # fmt: skip
+    results = analyze_video(analyzer, capture, args.stride, args.smooth, save, args.detect_every)
+    try:
+        for result in tqdm(results, desc=name, unit=" frames", disable=None, leave=False):
+            writer.write(str(source), result.faces, None, frame=result.frame, time=result.time)
+            if timeline is not None:
+                timeline.add(result)
+    finally:  # a webcam stops with Ctrl-C: the frames seen so far still make a timeline
+        if timeline is not None:
+            timeline.close()
 
 
 def save_annotated(path: Path, faces, folder: Path, taken: set[Path]) -> Path:

@@ -7,6 +7,7 @@ import sys
 import cv2
 import pytest
 
+from ferkit.errors import FerkitError
 from ferkit.infer import Analyzer
 from ferkit.infer.result import Face
 from ferkit.infer.track import IoUTracker
@@ -47,6 +48,25 @@ def test_one_face_throughout_keeps_one_track(analyzer):
     assert all(len(r.faces) == 1 for r in results) and {r.faces[0].track for r in results} == {0}
     assert results[3].time == pytest.approx(30 / 30, abs=1e-3)
     assert all(sum(r.faces[0].probs.values()) == pytest.approx(1, abs=1e-3) for r in results)
+
+
+def test_detect_every_reuses_boxes_between_detections(analyzer, monkeypatch):
+    clip = str(video("pyfeat_single_face.mp4"))
+    calls = []
+    detect = analyzer.detect
+    monkeypatch.setattr(analyzer, "detect", lambda rgb: calls.append(1) or detect(rgb))
+    every = list(analyzer.analyze_video(clip, stride=5))
+    calls.clear()
+    sparse = list(analyzer.analyze_video(clip, stride=5, detect_every=3))
+    assert len(calls) == math.ceil(len(sparse) / 3) and len(sparse) == len(every)
+    for i, (a, b) in enumerate(zip(every, sparse)):
+        assert len(b.faces) == 1 and b.faces[0].track == 0
+        if i % 3 == 0:  # detection frames agree exactly
+            assert a.faces[0].box == b.faces[0].box and a.faces[0].probs == b.faces[0].probs
+        else:  # boxes held from the last detection, probabilities from this frame
+            assert b.faces[0].box == sparse[i - i % 3].faces[0].box
+    with pytest.raises(FerkitError, match="--detect-every"):
+        next(analyzer.analyze_video(clip, detect_every=0))
 
 
 def test_no_face_video_and_streaming_frames(analyzer):

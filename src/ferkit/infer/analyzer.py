@@ -42,7 +42,10 @@ class Analyzer:
     def analyze(self, image) -> list[Face]:
         """Every face in `image` (an array, a path or a PIL image), most confident detection first."""
         rgb = to_rgb(image)
-        detections = self.detect(rgb)
+        return self.classify(rgb, self.detect(rgb))
+
+    def classify(self, rgb: np.ndarray, detections) -> list[Face]:
+        """Faces for detections already made on `rgb` (or on a recent video frame): align, then the model."""
         if not detections:
             return []
         crops = np.stack([align(rgb, d, self.model.preprocessing.size) for d in detections])  # (N, S, S, 3)
@@ -59,8 +62,8 @@ class Analyzer:
             for d, row in zip(detections, probs)
         ]
 
-    def analyze_video(self, source, stride: int = 1, smooth: float = 0.0, save=None):
+    def analyze_video(self, source, stride: int = 1, smooth: float = 0.0, save=None, detect_every: int = 1):
         """Iterator of FrameResult(frame, time, faces) for a video file or a webcam index (see ferkit.infer.video)."""
         from ferkit.infer.video import analyze_video  # video imports this module; import it late
 
-        return analyze_video(self, source, stride, smooth, save)
+        return analyze_video(self, source, stride, smooth, save, detect_every)

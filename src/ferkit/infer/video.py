@@ -58,18 +58,26 @@ def frames(source: str | int) -> Iterator[tuple[int, float, np.ndarray]]:
 
 
 def analyze_video(analyzer: Analyzer, source: str | int, stride: int = 1, smooth: float = 0.0,
-                  save: Path | None = None) -> Iterator[FrameResult]:  # fmt: skip
+                  save: Path | None = None, detect_every: int = 1) -> Iterator[FrameResult]:  # fmt: skip
     """Analyse every `stride`-th frame; `smooth` in [0, 1) blends each track's probabilities with its previous
-    ones (exponential moving average). With `save`, every frame goes to an annotated video at the source rate."""
-    if stride < 1:
-        raise FerkitError(f"--stride must be 1 or more, not {stride}")
+    ones (exponential moving average). With `save`, every frame goes to an annotated video at the source rate.
+
+    `detect_every` n > 1 runs the face detector on every n-th analysed frame only and classifies the faces at
+    the boxes found last in between: the detector costs far more than the classifier, and faces move little in
+    a few frames, so this trades box lag for frame rate."""
+    for name, value in (("--stride", stride), ("--detect-every", detect_every)):
+        if value < 1:
+            raise FerkitError(f"{name} must be 1 or more, not {value}")
     tracker, previous = IoUTracker(max_missed=max(2, 5 // stride)), {}
     fps = _frame_rate(source) if save else 25.0
-    writer, last_faces, finished = None, [], False
+    writer, last_faces, finished, detections, analysed = None, [], False, [], 0
     try:
         for index, seconds, rgb in frames(source):
             if index % stride == 0:
-                last_faces = tracker.update(analyzer.analyze(rgb))
+                if analysed % detect_every == 0:
+                    detections = analyzer.detect(rgb)
+                analysed += 1
+                last_faces = tracker.update(analyzer.classify(rgb, detections))
                 if smooth:
                     for face in last_faces:
                         face.probs = _smoothed(face, previous.get(face.track), smooth)
@@ -108,20 +116,48 @@ def _video_writer(path: Path, fps: float, shape: tuple) -> cv2.VideoWriter:
     return writer
 
 
+class Timeline:
+    """A per-track timeline written as results arrive: CSV rows streamed to disk (renamed into place on close),
+    and only compact float32 rows kept for the plot, so an hour of frames costs megabytes, not gigabytes."""
+
+    def __init__(self, csv_path: Path, png_path: Path | None = None) -> None:
+        self.csv_path, self.png_path = Path(csv_path), png_path
+        self.csv_path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.csv_path.with_name(f".{self.csv_path.name}.partial")
+        self._file, self._csv, self.classes = None, None, []
+        self._rows: list[np.ndarray] = []  # (2 + K,) float32: time, track, probabilities
+
+    def add(self, result: FrameResult) -> None:
+        for face in result.faces:
+            if self._file is None:
+                self.classes = list(face.probs)
+                self._file = open(self._tmp, "w", newline="")  # noqa: SIM115 (open across add() calls)
+                self._csv = csv.writer(self._file, lineterminator="\n")
+                self._csv.writerow(["frame", "time", "track", "label", *self.classes])
+            probs = [face.probs[c] for c in self.classes]
+            self._csv.writerow([result.frame, result.time, face.track, face.label, *(round(p, 4) for p in probs)])
+            self._rows.append(np.array([result.time, face.track, *probs], dtype=np.float32))
+
+    def close(self) -> None:
+        """Finish the CSV and draw the plot; nothing is written when no face was ever seen."""
+        if self._file is None:
+            return
+        self._file.close()
+        self._tmp.replace(self.csv_path)
+        if self.png_path is not None:
+            _plot_timeline(np.stack(self._rows), self.classes, self.png_path)
+
+
 def write_timeline(results: list[FrameResult], csv_path: Path, png_path: Path | None = None) -> None:
     """One row per analysed frame and track (time, track, probabilities); a plot with a panel per track."""
-    classes = list(results[0].faces[0].probs) if any(r.faces for r in results) else []
-    with atomic_path(csv_path) as tmp, open(tmp, "w", newline="") as f:
-        out = csv.writer(f, lineterminator="\n")
-        out.writerow(["frame", "time", "track", "label", *classes])
-        for r in results:
-            for face in r.faces:
-                out.writerow([r.frame, r.time, face.track, face.label, *(round(face.probs[c], 4) for c in classes)])
-    if png_path is not None and classes:
-        _plot_timeline(results, classes, png_path)
+    timeline = Timeline(csv_path, png_path)
+    for result in results:
+        timeline.add(result)
+    timeline.close()
 
 
-def _plot_timeline(results: list[FrameResult], classes: list[str], path: Path) -> None:
+def _plot_timeline(rows: np.ndarray, classes: list[str], path: Path) -> None:
+    """rows (N, 2 + K): time, track, then one probability per class."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -129,13 +165,12 @@ def _plot_timeline(results: list[FrameResult], classes: list[str], path: Path) -
 
     from ferkit.infer.draw import COLOURS
 
-    tracks = sorted({f.track for r in results for f in r.faces})
+    tracks = np.unique(rows[:, 1]).astype(int)
     fig, axes = plt.subplots(len(tracks), 1, figsize=(10, 2.2 * len(tracks)), squeeze=False, sharex=True)
     for ax, track in zip(axes[:, 0], tracks):
-        points = [(r.time, f.probs) for r in results for f in r.faces if f.track == track]
-        times = [t for t, _ in points]
-        for c in classes:
-            ax.plot(times, [p[c] for _, p in points], label=c, color=np.array(COLOURS.get(c, (0, 0, 0))) / 255)
+        mine = rows[rows[:, 1] == track]  # (n, 2 + K)
+        for k, c in enumerate(classes):
+            ax.plot(mine[:, 0], mine[:, 2 + k], label=c, color=np.array(COLOURS.get(c, (0, 0, 0))) / 255)
         ax.set_ylim(0, 1)
         ax.set_ylabel(f"track {track}")
         ax.grid(alpha=0.3)
