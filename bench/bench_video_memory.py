@@ -67,7 +67,7 @@ def main() -> None:
             command += ["--save", str(Path(tmp) / "annotated")]
         print("# " + " ".join(command[1:]))
         start = time.perf_counter()
-        child = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         samples = []
         while child.poll() is None:
             time.sleep(args.every)

@@ -112,6 +112,22 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--opset", type=int, default=17)
     ex.set_defaults(func=cmd_export)
 
+    sv = commands.add_parser("serve", help="HTTP API and web page: upload an image or use the webcam")
+    sv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    sv.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    sv.add_argument("--model", default="fast", help="shipped model name or checkpoint folder (default fast)")
+    sv.add_argument("--detector", default="mtcnn", choices=("mtcnn", "haar"))
+    sv.add_argument("--min-face", type=int, default=20, help="smallest face side in pixels (default 20)")
+    sv.add_argument("--tta", default="none", choices=("none", "flip", "tencrop"))
+    sv.add_argument("--workers", type=int, help="inference threads (default: one per CPU core)")
+    sv.add_argument("--max-upload-mb", type=float, default=10, help="largest image upload (default 10 MB)")
+    sv.add_argument("--max-pixels", type=int, default=40_000_000, help="largest image, width x height (default 40M)")
+    sv.add_argument("--max-video-mb", type=float, default=50, help="largest video upload (default 50 MB)")
+    sv.add_argument("--max-video-seconds", type=float, default=60, help="longest video (default 60 s)")
+    sv.add_argument("--cors", nargs="*", default=[], metavar="ORIGIN",
+                    help="allow these browser origins (e.g. https://example.org); default none")  # fmt: skip
+    sv.set_defaults(func=cmd_serve)
+
     shapes = commands.add_parser(
         "shapes", help="a model's layers: output shape, parameters, receptive field, mult-adds"
     )
@@ -170,6 +186,35 @@ def cmd_data_convert(args: argparse.Namespace) -> int:
     dataset = _load(args, args.src)
     written = convert_dataset(dataset, args.dst, args.to, args.image_format)
     print(f"wrote {len(dataset)} images from {dataset.root} to {args.dst} as {written}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    import torch
+    import uvicorn
+
+    from ferkit.infer import Analyzer
+    from ferkit.serve import ServeSettings, create_app
+    from ferkit.serve.pool import split_threads
+
+    workers = args.workers or os.cpu_count() or 1
+    if workers < 1 or args.port < 0:
+        raise FerkitError(f"--workers must be 1 or more and --port 0 or more (got {workers}, {args.port})")
+    torch.set_num_threads(split_threads(workers))  # the workers share the cores instead of each taking all
+    analyzer = Analyzer(args.model, args.detector, min_face=args.min_face, tta=args.tta,
+                        threads=split_threads(workers))  # fmt: skip
+    mb = 1 << 20
+    settings = ServeSettings(
+        max_upload_bytes=int(args.max_upload_mb * mb), max_pixels=args.max_pixels,
+        max_video_bytes=int(args.max_video_mb * mb), max_video_seconds=args.max_video_seconds,
+        workers=workers, cors_origins=args.cors,
+    )  # fmt: skip
+    app = create_app(analyzer, settings)
+    print(f"ferkit serve: model {args.model}, detector {args.detector}, {workers} workers; "
+          f"open http://{args.host}:{args.port}/ (API docs at /docs)", file=sys.stderr, flush=True)  # fmt: skip
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
 

@@ -86,11 +86,14 @@ def _weights_dir() -> Path:
 class MTCNNDetector:
     name = "mtcnn"
 
-    def __init__(self, min_face: int = 20, thresholds=(0.6, 0.7, 0.7), scale_factor: float = 0.709) -> None:
+    def __init__(self, min_face: int = 20, thresholds=(0.6, 0.7, 0.7), scale_factor: float = 0.709,
+                 threads: int | None = None) -> None:  # fmt: skip
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        if threads is not None:  # several detectors in a server's worker threads should not each take every core
+            options.intra_op_num_threads = threads
         folder = _weights_dir()
         self.pnet, self.rnet, self.onet = (
             ort.InferenceSession(str(folder / f"{n}.onnx"), options, providers=["CPUExecutionProvider"])
@@ -175,7 +178,8 @@ class HaarDetector:
 
     name = "haar"
 
-    def __init__(self, min_face: int = 20, threshold: float = 0.0) -> None:
+    def __init__(self, min_face: int = 20, threshold: float = 0.0, threads: int | None = None) -> None:
+        # `threads` is accepted for a common interface: OpenCV sizes its thread pool per process (cv2.setNumThreads)
         self.cascade = cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"))
         self.min_face, self.threshold = min_face, threshold
 

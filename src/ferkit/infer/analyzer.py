@@ -4,6 +4,7 @@ preprocessing and the model's calibrated probabilities, in that order."""
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from ferkit.faces import create_detector
 from ferkit.faces.align import align
@@ -17,11 +18,23 @@ DETECT_MAX_SIDE = 1280
 
 
 class Analyzer:
-    def __init__(self, model: str = "fast", detector: str = "mtcnn", min_face: int = 20, tta: str = "none",
-                 device: str = "cpu", batch: int = 64) -> None:  # fmt: skip
-        self.model = load_model(model, device)
-        self.detector = create_detector(detector, min_face=min_face)
+    def __init__(self, model="fast", detector: str = "mtcnn", min_face: int = 20, tta: str = "none",
+                 device: str = "cpu", batch: int = 64, threads: int | None = None) -> None:  # fmt: skip
+        """`model`: a shipped name, a checkpoint folder, or a model already loaded (shared, not copied).
+        `threads`: CPU threads for the detector (default: its library's choice)."""
+        self.model = model if isinstance(model, torch.nn.Module) else load_model(model, device)
+        self.model_name = getattr(model, "name", None) if isinstance(model, torch.nn.Module) else str(model)
+        options = {} if threads is None else {"threads": threads}
+        self.detector = create_detector(detector, min_face=min_face, **options)
         self.tta, self.batch = tta, batch
+        self._settings = {"detector": detector, "min_face": min_face, "tta": tta, "batch": batch, "threads": threads}
+
+    def replica(self) -> Analyzer:
+        """Another Analyzer with its own detector but this one's model (read-only at inference, so sharing it
+        across threads is safe): one per worker thread, the weights in memory once."""
+        twin = Analyzer(self.model, **self._settings)
+        twin.model_name = self.model_name
+        return twin
 
     def detect(self, rgb: np.ndarray):
         """Detections in the original image's pixels; huge images are searched at a reduced size."""

@@ -33,19 +33,39 @@ def to_rgb(image) -> np.ndarray:
 def read_rgb(path: Path) -> np.ndarray:
     """Decode any image file PIL knows (by content, not extension), honouring its EXIF orientation."""
     try:
-        with Image.open(path) as img:
+        return decode_rgb(path, str(path))
+    except FileNotFoundError:
+        raise FerkitError(f"{path}: no such file") from None
+
+
+class TooManyPixels(FerkitError):
+    """An image larger than the caller allows (width x height), found before its pixels are decoded."""
+
+
+def decode_rgb(source, name: str, max_pixels: int | None = None) -> np.ndarray:
+    """(H, W, 3) uint8 RGB from a path or binary file object; errors name `name`. `max_pixels` is checked on the
+    header, before any pixel is decoded, so that a small file cannot expand into gigabytes."""
+    try:
+        with Image.open(source) as img:
+            pixels = img.width * img.height
+            if max_pixels is not None and pixels > max_pixels:
+                raise TooManyPixels(
+                    f"{name}: {img.width}x{img.height} is {pixels:,} pixels, over the limit of {max_pixels:,}"
+                )
             img.seek(0)  # the first frame of an animated GIF or WebP
             img = ImageOps.exif_transpose(img)
             if img.mode in ("I;16", "I;16B", "I;16L", "I"):
                 arr = np.asarray(img, dtype=np.float64)
                 img = Image.fromarray((arr / 257 if arr.max() > 255 else arr).clip(0, 255).astype(np.uint8))
             return np.asarray(img.convert("RGB"))
-    except FileNotFoundError:
-        raise FerkitError(f"{path}: no such file") from None
     except UnidentifiedImageError:
-        raise FerkitError(f"{path}: not an image") from None
+        raise FerkitError(f"{name}: not an image") from None
+    except Image.DecompressionBombError as exc:
+        raise TooManyPixels(f"{name}: {exc}") from None
+    except FileNotFoundError:
+        raise
     except (OSError, ValueError, SyntaxError) as exc:
-        raise FerkitError(f"{path}: unreadable image ({exc})") from None
+        raise FerkitError(f"{name}: unreadable image ({exc})") from None
 
 
 def expand_sources(sources: list[str]) -> list[Path]:

@@ -1,0 +1,187 @@
+// ferkit's page: send an image (chosen, dropped, or a webcam frame) to /v1/analyze and draw what comes back.
+// Plain JavaScript, no libraries and no CDN: the page works offline from the ferkit server alone.
+"use strict";
+
+// The same colours as ferkit.infer.draw.COLOURS, so the page and the annotated images agree.
+const COLOURS = {
+  angry: "rgb(220,50,47)", disgust: "rgb(133,153,0)", fear: "rgb(108,113,196)", happy: "rgb(255,193,7)",
+  sad: "rgb(38,139,210)", surprise: "rgb(211,54,130)", neutral: "rgb(147,161,161)", contempt: "rgb(203,75,22)",
+};
+
+const $ = (id) => document.getElementById(id);
+const view = $("view");
+const ctx = view.getContext("2d");
+let shown = null;       // the picture on the canvas (an ImageBitmap, or the video element)
+let lastResult = null;  // the last JSON answer, redrawn when the box toggle changes
+let stream = null;      // the webcam's MediaStream while it runs
+
+function setStatus(text, isError = false) {
+  $("status").textContent = text;
+  $("status").className = isError ? "error" : "";
+}
+
+async function analyze(blob) {
+  const response = await fetch("v1/analyze", { method: "POST", body: blob,
+    headers: { "Content-Type": blob.type || "application/octet-stream" } });
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
+  return body;
+}
+
+function draw(picture, result) {
+  view.width = picture.videoWidth || picture.width;
+  view.height = picture.videoHeight || picture.height;
+  ctx.drawImage(picture, 0, 0, view.width, view.height);
+  if (!result || !$("annotate-boxes").checked) return;
+  const scale = Math.max(view.width, view.height) / 640;
+  ctx.lineWidth = Math.max(2, 2 * scale);
+  ctx.font = `${Math.round(14 * Math.max(scale, 0.8))}px system-ui, sans-serif`;
+  for (const face of result.faces) {
+    const [x, y, w, h] = face.box;
+    const colour = COLOURS[face.label] || "white";
+    ctx.strokeStyle = colour;
+    ctx.strokeRect(x, y, w, h);
+    const text = `${face.label} ${(100 * face.probs[face.label]).toFixed(0)}%`;
+    const tw = ctx.measureText(text).width, th = parseInt(ctx.font, 10);
+    ctx.fillStyle = colour;
+    ctx.fillRect(x, Math.max(0, y - th - 6), tw + 8, th + 6);
+    ctx.fillStyle = "black";
+    ctx.fillText(text, x + 4, Math.max(th, y - 5));
+    drawBars(face, x + w + 4, y, Math.max(40, h));
+  }
+}
+
+function drawBars(face, left, top, height) {
+  const names = Object.keys(face.probs);
+  const row = Math.max(4, Math.floor(height / names.length));
+  const width = 60 * Math.max(1, view.width / 640);
+  names.forEach((name, i) => {
+    ctx.fillStyle = "rgb(40,40,40)";
+    ctx.fillRect(left, top + i * row, width, row - 2);
+    ctx.fillStyle = COLOURS[name] || "white";
+    ctx.fillRect(left, top + i * row, width * face.probs[name], row - 2);
+  });
+}
+
+function listFaces(result) {
+  const list = $("faces");
+  list.replaceChildren();
+  for (const face of result.faces) {
+    const item = document.createElement("li");
+    item.className = "face";
+    const title = document.createElement("strong");
+    title.className = "label";
+    title.textContent = `${face.label} ${(100 * face.probs[face.label]).toFixed(0)}%`;
+    item.append(title);
+    for (const [name, p] of Object.entries(face.probs)) {
+      const bar = document.createElement("div");
+      bar.className = "bar";
+      const fill = document.createElement("span");
+      fill.className = "fill";
+      fill.style.width = `${(100 * p).toFixed(1)}%`;
+      fill.style.background = COLOURS[name] || "gray";
+      const track = document.createElement("span");
+      track.append(fill);
+      bar.append(name, track, `${(100 * p).toFixed(1)}%`);
+      item.append(bar);
+    }
+    list.append(item);
+  }
+  $("json").textContent = JSON.stringify(result, null, 2);
+}
+
+async function showFile(file) {
+  if (!file) return;
+  stopCamera();
+  setStatus(`analysing ${file.name}…`);
+  try {
+    const [picture, result] = await Promise.all([createImageBitmap(file).catch(() => null), analyze(file)]);
+    shown = picture;
+    lastResult = result;
+    if (picture) draw(picture, result);
+    listFaces(result);
+    $("hint").hidden = true;
+    const n = result.faces.length;
+    setStatus(`${n} face${n === 1 ? "" : "s"} in ${result.ms} ms`);
+  } catch (error) {
+    setStatus(`${file.name}: ${error.message}`, true);
+  }
+}
+
+// Webcam: grab a frame, send it, draw the answer over that frame, then the next; one request in flight at a time.
+async function cameraLoop() {
+  const video = $("video");
+  const grab = document.createElement("canvas");
+  while (stream) {
+    grab.width = video.videoWidth;
+    grab.height = video.videoHeight;
+    if (!grab.width) { await new Promise((r) => setTimeout(r, 50)); continue; }
+    grab.getContext("2d").drawImage(video, 0, 0);
+    const blob = await new Promise((r) => grab.toBlob(r, "image/jpeg", 0.85));
+    try {
+      const result = await analyze(blob);
+      if (!stream) break;
+      shown = grab;
+      lastResult = result;
+      draw(grab, result);
+      listFaces(result);
+      setStatus(`webcam: ${result.faces.length} face(s), ${result.ms} ms`);
+    } catch (error) {
+      setStatus(`webcam: ${error.message}`, true);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+async function startCamera() {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    setStatus("this browser offers no webcam here (it needs https or localhost)", true);
+    return;
+  }
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+  } catch (error) {
+    setStatus(`webcam: ${error.message}`, true);
+    return;
+  }
+  const video = $("video");
+  video.srcObject = stream;
+  await video.play();
+  $("camera").textContent = "Stop the webcam";
+  $("camera").classList.add("on");
+  $("hint").hidden = true;
+  cameraLoop();
+}
+
+function stopCamera() {
+  if (!stream) return;
+  stream.getTracks().forEach((t) => t.stop());
+  stream = null;
+  $("camera").textContent = "Use the webcam";
+  $("camera").classList.remove("on");
+}
+
+async function showModel() {
+  try {
+    const response = await fetch("v1/models");
+    const model = (await response.json()).models[0];
+    const acc = model.metrics && model.metrics.val_accuracy;
+    $("model").textContent = `model ${model.name} (${model.arch}, ${model.parameters.toLocaleString()} parameters`
+      + (acc ? `, ${(100 * acc).toFixed(2)}% on ${model.metrics.val_split})` : ")") + `, detector ${model.detector}`;
+  } catch (error) {
+    $("model").textContent = `the server did not describe its model (${error.message})`;
+  }
+}
+
+$("file").addEventListener("change", (e) => showFile(e.target.files[0]));
+$("camera").addEventListener("click", () => (stream ? stopCamera() : startCamera()));
+$("annotate-boxes").addEventListener("change", () => shown && draw(shown, lastResult));
+const drop = $("drop");
+drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (e) => {
+  e.preventDefault();
+  drop.classList.remove("over");
+  showFile(e.dataTransfer.files[0]);
+});
+showModel();

@@ -1,0 +1,96 @@
+"""End to end in a real browser: `ferkit serve` in a subprocess, Debian's chromium driven by Playwright, an image
+uploaded through the page, boxes and labels checked on screen. A screenshot is kept as a test artifact.
+
+Locally the test skips when chromium or Playwright is missing; under CI (CI set) it fails instead, since .ci/run
+installs both."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "astronaut.jpg"
+ARTIFACTS = Path(os.environ.get("FERKIT_ARTIFACTS", ROOT / "artifacts"))
+
+
+def need(thing: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"{thing} is missing; .ci/run should have installed it")
+    pytest.skip(f"{thing} is not installed")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        need("chromium (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need("playwright (pip install playwright)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=["--headless", "--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "ferkit", "serve", "--port", str(port), "--workers", "1"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "healthz", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail(f"ferkit serve exited: {process.stderr.read().decode()}")
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail("ferkit serve did not answer /healthz within 90 s")
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+def test_upload_in_the_page_draws_boxes_and_labels(chromium, server, tmp_path):
+    page = chromium.new_page()
+    page.goto(server)
+    page.wait_for_function("document.getElementById('model').textContent.includes('fastnet')")
+    page.set_input_files("#file", str(EXAMPLE))
+    page.wait_for_selector("#faces li.face", timeout=30_000)
+    labels = page.locator("#faces li.face strong.label").all_inner_texts()
+    assert labels and labels[0].startswith("happy")
+    result = json.loads(page.inner_text("#json"))
+    assert result["faces"][0]["label"] == "happy" and result["model"] == "fast"
+    assert page.eval_on_selector("#view", "c => [c.width, c.height]") == [512, 512]
+    x, y, w, h = result["faces"][0]["box"]
+    pixel = page.eval_on_selector(
+        "#view", f"c => Array.from(c.getContext('2d').getImageData({round(x)}, {round(y + h / 2)}, 1, 1).data)"
+    )
+    assert sum(abs(a - b) for a, b in zip(pixel, (255, 193, 7))) < 80  # the box's edge, in "happy" (anti-aliased)
+    assert "face" in page.inner_text("#status")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser-upload.png"), full_page=True)
+
+    bad = tmp_path / "notes.png"  # an extension that lies
+    bad.write_text("not a picture")
+    page.set_input_files("#file", str(bad))
+    page.wait_for_selector("#status.error")
+    assert "not an image" in page.inner_text("#status")
+    page.close()
