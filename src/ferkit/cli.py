@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -128,6 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
                     help="allow these browser origins (e.g. https://example.org); default none")  # fmt: skip
     sv.set_defaults(func=cmd_serve)
 
+    xp = commands.add_parser("explain", help="Grad-CAM, feature maps, kernels and classic filters for an image")
+    xp.add_argument("image", type=Path, help="a photo with one or more faces")
+    xp.add_argument("--model", default="fast", help="shipped model name or checkpoint folder (default fast)")
+    xp.add_argument("--detector", default="mtcnn", choices=("mtcnn", "haar"))
+    xp.add_argument("--layer", help="feature map for Grad-CAM (default: the last before the head); see --list-layers")
+    xp.add_argument("--class", dest="class_name", help="explain this class instead of each face's prediction")
+    xp.add_argument("--list-layers", action="store_true", help="print the layer names --layer accepts and stop")
+    xp.add_argument("--out", type=Path, default=Path("explain"), help="output folder (default ./explain)")
+    xp.set_defaults(func=cmd_explain)
+
     shapes = commands.add_parser(
         "shapes", help="a model's layers: output shape, parameters, receptive field, mult-adds"
     )
@@ -189,9 +200,30 @@ def cmd_data_convert(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    import os
+def cmd_explain(args: argparse.Namespace) -> int:
+    from ferkit.explain import explain, layer_names
+    from ferkit.infer import Analyzer
 
+    analyzer = Analyzer(args.model, args.detector)
+    names = layer_names(analyzer.model)
+    if args.list_layers:
+        print("\n".join(names))
+        return 0
+    if args.layer is not None and args.layer not in names:
+        raise FerkitError(f"--layer {args.layer!r} is not a layer of {args.model}; choose one of {', '.join(names)}")
+    classes = list(analyzer.model.classes)
+    if args.class_name is not None and args.class_name not in classes:
+        raise FerkitError(f"--class {args.class_name!r} is not one of {args.model}'s classes: {', '.join(classes)}")
+    if not args.image.is_file():
+        raise FerkitError(f"{args.image}: no such file")
+    result = explain(args.image, args.out, layer=args.layer, class_name=args.class_name, analyzer=analyzer)
+    for i, (face, target) in enumerate(zip(result.faces, result.targets)):
+        print(f"face {i}: {face.label} {face.probs[face.label]:.0%}; Grad-CAM explains {target}")
+    print(f"{len(result.faces)} face(s); {len(result.files)} files in {args.out}; open {args.out / 'index.html'}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
     import torch
     import uvicorn
 
@@ -398,3 +430,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ferkit: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `ferkit ... | head`: the reader left; not an error worth a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

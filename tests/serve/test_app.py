@@ -219,3 +219,19 @@ def test_an_unexpected_failure_is_a_json_500_and_the_server_goes_on(analyzer):
         assert_error(c.post("/v1/analyze", content=EXAMPLE.read_bytes()), 500, "internal error")
         app.state.pool.run = real
         assert c.post("/v1/analyze", content=EXAMPLE.read_bytes()).status_code == 200
+
+
+def test_explain_returns_the_image_with_heatmaps_on_the_faces(client):
+    data = EXAMPLE.read_bytes()
+    response = client.post("/v1/explain", content=data)
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    assert int(response.headers["x-faces"]) >= 1
+    overlay = np.asarray(Image.open(io.BytesIO(response.content)).convert("RGB")).astype(int)
+    original = np.asarray(Image.open(EXAMPLE).convert("RGB")).astype(int)
+    assert overlay.shape == original.shape
+    assert np.abs(overlay[100:140, 200:240] - original[100:140, 200:240]).mean() > 10  # the face: coloured
+    assert np.abs(overlay[450:, :60] - original[450:, :60]).max() <= 1  # far from any face: untouched
+    sad = client.post("/v1/explain?class=sad&method=gradcam%2B%2B", content=data)
+    assert sad.status_code == 200 and sad.content != response.content
+    assert_error(client.post("/v1/explain?class=joy", content=data), 422, "happy")
+    assert_error(client.post("/v1/explain?method=saliency", content=data), 422, "method")

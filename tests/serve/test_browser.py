@@ -88,6 +88,19 @@ def test_upload_in_the_page_draws_boxes_and_labels(chromium, server, tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "browser-upload.png"), full_page=True)
 
+    centre = f"c => Array.from(c.getContext('2d').getImageData({round(x + w / 2)}, {round(y + h / 2)}, 1, 1).data)"
+    before = page.eval_on_selector("#view", centre)
+    page.check("#gradcam")  # the toggle fetches the heatmap overlay for the same image
+    page.wait_for_function(
+        f"(before) => {{ const d = document.getElementById('view').getContext('2d')"
+        f".getImageData({round(x + w / 2)}, {round(y + h / 2)}, 1, 1).data;"
+        f" return Math.abs(d[0] - before[0]) + Math.abs(d[1] - before[1]) + Math.abs(d[2] - before[2]) > 30; }}",
+        arg=before,
+        timeout=30_000,
+    )
+    page.screenshot(path=str(ARTIFACTS / "browser-gradcam.png"), full_page=True)
+    page.uncheck("#gradcam")
+
     bad = tmp_path / "notes.png"  # an extension that lies
     bad.write_text("not a picture")
     page.set_input_files("#file", str(bad))

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -24,6 +25,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from ferkit import __version__
 from ferkit.errors import FerkitError
+from ferkit.explain import explain_faces
 from ferkit.infer.analyzer import Analyzer
 from ferkit.infer.draw import draw_faces
 from ferkit.infer.images import TooManyPixels, decode_rgb
@@ -129,6 +131,12 @@ def _annotated_png(analyzer: Analyzer, rgb: np.ndarray) -> tuple[bytes, int]:
     return png.tobytes(), len(faces)
 
 
+def _gradcam_png(analyzer: Analyzer, rgb: np.ndarray, class_name: str | None, method: str) -> tuple[bytes, int]:
+    result = explain_faces(analyzer, rgb, class_name, methods=(method,))[0]
+    ok, png = cv2.imencode(".png", cv2.cvtColor(result.overlay, cv2.COLOR_RGB2BGR))
+    return png.tobytes(), len(result.faces)
+
+
 def _analyze_clip(analyzer: Analyzer, data: bytes, stride: int, detect_every: int, max_seconds: float) -> dict:
     """Per-frame results of a short clip (decoded from a temporary file, since OpenCV reads from paths)."""
     with tempfile.NamedTemporaryFile(suffix=".video") as tmp:
@@ -220,6 +228,24 @@ def create_app(analyzer: Analyzer, settings: ServeSettings | None = None) -> Fas
             "height": int(rgb.shape[0]),
             "ms": round((time.perf_counter() - started) * 1000, 1),
         }
+
+    @app.post(
+        "/v1/explain",
+        summary="the image with each face's Grad-CAM heatmap laid over it, as PNG",
+        responses={200: {"content": {"image/png": {}}}},
+    )
+    async def explain(
+        request: Request,
+        class_name: str | None = Query(None, alias="class", description="explain this class, not the prediction"),
+        method: Literal["gradcam", "gradcam++"] = Query("gradcam"),
+    ):
+        classes = list(analyzer.model.classes)
+        if class_name is not None and class_name not in classes:
+            raise ApiError(422, f"class {class_name!r} is not one of the model's classes: {', '.join(classes)}")
+        data, name = await upload(request, settings.max_upload_bytes, "the image")
+        rgb = decode_image(data, name, settings.max_pixels)
+        png, n = await pool.run(_gradcam_png, rgb, class_name, method)
+        return Response(png, media_type="image/png", headers={"X-Faces": str(n)})
 
     @app.post("/v1/analyze-video", summary="per-frame faces and expressions in a short clip")
     async def analyze_video(

@@ -8,8 +8,6 @@ import os
 import queue
 from concurrent.futures import ThreadPoolExecutor
 
-import torch
-
 from ferkit.infer.analyzer import Analyzer
 
 
@@ -48,8 +46,7 @@ class AnalyzerPool:
     def _call(self, job, args):
         analyzer = self._free.get()
         try:
-            with torch.inference_mode():
-                return job(analyzer, *args)
+            return job(analyzer, *args)  # prediction runs under no_grad itself; Grad-CAM needs gradients
         finally:
             self._free.put(analyzer)
 

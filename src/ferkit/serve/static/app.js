@@ -11,8 +11,10 @@ const COLOURS = {
 const $ = (id) => document.getElementById(id);
 const view = $("view");
 const ctx = view.getContext("2d");
-let shown = null;       // the picture on the canvas (an ImageBitmap, or the video element)
-let lastResult = null;  // the last JSON answer, redrawn when the box toggle changes
+let shown = null;       // the picture on the canvas (an ImageBitmap or a canvas), heatmap included when chosen
+let plain = null;       // the same picture without the heatmap
+let lastBlob = null;    // the image last sent, sent again for its heatmap when the Grad-CAM toggle turns on
+let lastResult = null;  // the last JSON answer, redrawn when a toggle changes
 let stream = null;      // the webcam's MediaStream while it runs
 
 function setStatus(text, isError = false) {
@@ -26,6 +28,15 @@ async function analyze(blob) {
   const body = await response.json();
   if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
   return body;
+}
+
+// The picture to show for `blob`: with Grad-CAM on, the server's heatmap overlay (same size), else `picture`.
+async function withHeatmap(blob, picture) {
+  if (!$("gradcam").checked) return picture;
+  const response = await fetch("v1/explain", { method: "POST", body: blob,
+    headers: { "Content-Type": blob.type || "application/octet-stream" } });
+  if (!response.ok) throw new Error((await response.json()).error || `HTTP ${response.status}`);
+  return createImageBitmap(await response.blob());
 }
 
 function draw(picture, result) {
@@ -96,9 +107,11 @@ async function showFile(file) {
   setStatus(`analysing ${file.name}…`);
   try {
     const [picture, result] = await Promise.all([createImageBitmap(file).catch(() => null), analyze(file)]);
-    shown = picture;
+    plain = picture;
+    lastBlob = file;
     lastResult = result;
-    if (picture) draw(picture, result);
+    shown = picture && await withHeatmap(file, picture);
+    if (shown) draw(shown, result);
     listFaces(result);
     $("hint").hidden = true;
     const n = result.faces.length;
@@ -120,10 +133,13 @@ async function cameraLoop() {
     const blob = await new Promise((r) => grab.toBlob(r, "image/jpeg", 0.85));
     try {
       const result = await analyze(blob);
+      const picture = await withHeatmap(blob, grab);
       if (!stream) break;
-      shown = grab;
+      plain = grab;
+      lastBlob = blob;
+      shown = picture;
       lastResult = result;
-      draw(grab, result);
+      draw(picture, result);
       listFaces(result);
       setStatus(`webcam: ${result.faces.length} face(s), ${result.ms} ms`);
     } catch (error) {
@@ -176,6 +192,15 @@ async function showModel() {
 $("file").addEventListener("change", (e) => showFile(e.target.files[0]));
 $("camera").addEventListener("click", () => (stream ? stopCamera() : startCamera()));
 $("annotate-boxes").addEventListener("change", () => shown && draw(shown, lastResult));
+$("gradcam").addEventListener("change", async () => {
+  if (!lastBlob || stream) return;  // the webcam picks the toggle up on its next frame
+  try {
+    shown = await withHeatmap(lastBlob, plain);
+    draw(shown, lastResult);
+  } catch (error) {
+    setStatus(`Grad-CAM: ${error.message}`, true);
+  }
+});
 const drop = $("drop");
 drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
 drop.addEventListener("dragleave", () => drop.classList.remove("over"));
