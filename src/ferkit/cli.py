@@ -54,7 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument(
         "sources", nargs="+", help="images, videos, folders (searched recursively), globs, or a webcam index"
     )
-    pr.add_argument("--model", default="fast", help="shipped model name or checkpoint folder (default fast)")
+    pr.add_argument(
+        "--model", default="default", help="shipped model name (default, fast, ferplus) or checkpoint folder"
+    )
     pr.add_argument("--detector", default="mtcnn", choices=("mtcnn", "haar"))
     pr.add_argument("--min-face", type=int, default=20, help="smallest face side in pixels (default 20)")
     pr.add_argument("--tta", default="none", choices=("none", "flip", "tencrop"))
@@ -116,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     sv = commands.add_parser("serve", help="HTTP API and web page: upload an image or use the webcam")
     sv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     sv.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    sv.add_argument("--model", default="fast", help="shipped model name or checkpoint folder (default fast)")
+    sv.add_argument(
+        "--model", default="default", help="shipped model name (default, fast, ferplus) or checkpoint folder"
+    )
     sv.add_argument("--detector", default="mtcnn", choices=("mtcnn", "haar"))
     sv.add_argument("--min-face", type=int, default=20, help="smallest face side in pixels (default 20)")
     sv.add_argument("--tta", default="none", choices=("none", "flip", "tencrop"))
@@ -131,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     xp = commands.add_parser("explain", help="Grad-CAM, feature maps, kernels and classic filters for an image")
     xp.add_argument("image", type=Path, help="a photo with one or more faces")
-    xp.add_argument("--model", default="fast", help="shipped model name or checkpoint folder (default fast)")
+    xp.add_argument(
+        "--model", default="default", help="shipped model name (default, fast, ferplus) or checkpoint folder"
+    )
     xp.add_argument("--detector", default="mtcnn", choices=("mtcnn", "haar"))
     xp.add_argument("--layer", help="feature map for Grad-CAM (default: the last before the head); see --list-layers")
     xp.add_argument("--class", dest="class_name", help="explain this class instead of each face's prediction")

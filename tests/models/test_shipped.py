@@ -1,24 +1,54 @@
-"""Models shipped inside the package load by name and reproduce their recorded numbers."""
+"""Models shipped inside the package load by name, describe themselves, export to ONNX exactly, and reproduce
+their recorded numbers."""
 
 import pytest
+import torch
 
 from ferkit.models import load_model
-from ferkit.models.checkpoint import SHIPPED
+from ferkit.models.checkpoint import ALIASES, SHIPPED, resolve_checkpoint, shipped_models
+from ferkit.models.export import TOLERANCE, export_onnx, max_difference
+from ferkit.preprocess import normalize, to_uint8_tensor
+from tests.models.test_export import real_faces
+
+# name -> (dataset folder under ../shared/datasets, split its checkpoint and temperature were chosen on, classes)
+EXPECTED = {"fast": ("fer2013", "PublicTest", 7), "ferplus": ("ferplus", "Valid", 8)}
 
 
-def test_fast_loads_by_name_and_describes_itself():
-    model = load_model("fast")
-    assert model.arch == "fastnet" and len(model.classes) == 7 and model.preprocessing.crop == 40
-    assert 0.5 < model.temperature < 2 and model.meta["metrics"]["val_split"] == "PublicTest"
-    assert sum(p.numel() for p in model.parameters()) <= 1_500_000
-    assert (SHIPPED / "fast" / "model.safetensors").stat().st_size < 25 * 2**20
+def test_the_shipped_names():
+    names = shipped_models()
+    assert {"fast", "default"} <= set(names)
+    assert set(names) - set(ALIASES) <= set(EXPECTED)  # every shipped folder has its expectations below
+    assert resolve_checkpoint("default") == resolve_checkpoint(ALIASES["default"])
 
 
-@pytest.mark.shared
-def test_fast_reproduces_its_recorded_public_test_accuracy(shared):
+@pytest.mark.parametrize("name", shipped_models())
+def test_loads_by_name_and_describes_itself(name):
+    model = load_model(name)
+    real = ALIASES.get(name, name)
+    dataset, split, classes = EXPECTED[real]
+    assert len(model.classes) == classes and model.meta["metrics"]["val_split"] == split
+    assert 0.3 < model.temperature < 3 and model.meta["calibration"]["split"] == split
+    assert (SHIPPED / real / "model.safetensors").stat().st_size < 25 * 2**20
+
+
+@pytest.mark.parametrize("name", [n for n in shipped_models() if n not in ALIASES])
+def test_onnx_export_equals_pytorch_on_random_and_real_faces(name, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    path, diff = export_onnx(name, tmp_path / f"{name}.onnx")
+    assert diff <= TOLERANCE
+    model = load_model(name)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    s = model.preprocessing.input_size
+    assert max_difference(model, session, normalize(to_uint8_tensor(real_faces()), model.preprocessing)) <= TOLERANCE
+    assert max_difference(model, session, torch.randn(5, model.preprocessing.channels, s, s) * 3) <= TOLERANCE
+
+
+@pytest.mark.parametrize("name", [n for n in shipped_models() if n not in ALIASES])
+def test_reproduces_its_recorded_validation_accuracy(name, shared):
     from ferkit.data import load_dataset
     from ferkit.engine.evaluate import evaluate
 
-    model = load_model("fast")
-    report = evaluate([model], load_dataset(shared / "fer2013"), ["PublicTest"], "none", "fast")
-    assert report["splits"]["PublicTest"]["accuracy"] == pytest.approx(model.meta["metrics"]["val_accuracy"], abs=1e-3)
+    dataset, split, _ = EXPECTED[name]
+    model = load_model(name)
+    report = evaluate([model], load_dataset(shared / dataset), [split], "none", name)
+    assert report["splits"][split]["accuracy"] == pytest.approx(model.meta["metrics"]["val_accuracy"], abs=1e-3)

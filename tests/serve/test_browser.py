@@ -77,7 +77,7 @@ def test_upload_in_the_page_draws_boxes_and_labels(chromium, server, tmp_path):
     labels = page.locator("#faces li.face strong.label").all_inner_texts()
     assert labels and labels[0].startswith("happy")
     result = json.loads(page.inner_text("#json"))
-    assert result["faces"][0]["label"] == "happy" and result["model"] == "fast"
+    assert result["faces"][0]["label"] == "happy" and result["model"] == "default"
     assert page.eval_on_selector("#view", "c => [c.width, c.height]") == [512, 512]
     x, y, w, h = result["faces"][0]["box"]
     pixel = page.eval_on_selector(

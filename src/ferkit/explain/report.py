@@ -127,7 +127,7 @@ def explain_faces(
     return result, rgb, views, x
 
 
-def explain(image, out: str | Path, model="fast", detector: str = "mtcnn", layer: str | None = None,
+def explain(image, out: str | Path, model="default", detector: str = "mtcnn", layer: str | None = None,
             class_name: str | None = None, analyzer: Analyzer | None = None) -> Explanation:  # fmt: skip
     """Write every picture of this package for `image` into `out`, with an index.html; return what was computed."""
     out = Path(out)

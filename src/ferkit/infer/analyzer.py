@@ -18,7 +18,7 @@ DETECT_MAX_SIDE = 1280
 
 
 class Analyzer:
-    def __init__(self, model="fast", detector: str = "mtcnn", min_face: int = 20, tta: str = "none",
+    def __init__(self, model="default", detector: str = "mtcnn", min_face: int = 20, tta: str = "none",
                  device: str = "cpu", batch: int = 64, threads: int | None = None) -> None:  # fmt: skip
         """`model`: a shipped name, a checkpoint folder, or a model already loaded (shared, not copied).
         `threads`: CPU threads for the detector (default: its library's choice)."""

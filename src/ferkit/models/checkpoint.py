@@ -56,6 +56,17 @@ def _json_default(value):
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+# Shipped names that point at another shipped model. `default` is meant to be the best single model; until a
+# GPU-trained one ships (see docs/experiments.md), the best model this project has trained is the CPU model `fast`.
+ALIASES = {"default": "fast"}
+
+
+def shipped_models() -> list[str]:
+    """Names that load a model inside the package: the folders under weights/ and the aliases."""
+    folders = sorted(p.name for p in SHIPPED.iterdir() if (p / META).is_file()) if SHIPPED.is_dir() else []
+    return folders + sorted(a for a, target in ALIASES.items() if target in folders and a not in folders)
+
+
 def resolve_checkpoint(path_or_name: str | Path) -> Path:
     """The checkpoint folder for a path (folder, model.json or model.safetensors) or a shipped model's name."""
     path = Path(path_or_name)
@@ -63,12 +74,13 @@ def resolve_checkpoint(path_or_name: str | Path) -> Path:
         path = path.parent
     if (path / META).is_file():
         return path
-    if (SHIPPED / str(path_or_name) / META).is_file():
-        return SHIPPED / str(path_or_name)
-    shipped = sorted(p.name for p in SHIPPED.iterdir() if (p / META).is_file()) if SHIPPED.is_dir() else []
+    name = str(path_or_name)
+    name = name if (SHIPPED / name / META).is_file() else ALIASES.get(name, name)
+    if (SHIPPED / name / META).is_file():
+        return SHIPPED / name
     raise FerkitError(
         f"{path_or_name}: not a checkpoint folder (no {META}) and not a shipped model"
-        f" (shipped: {', '.join(shipped) or 'none yet'})"
+        f" (shipped: {', '.join(shipped_models()) or 'none yet'})"
     )
 
 
