@@ -57,7 +57,12 @@ def test_health_models_docs_and_page(client):
     model = client.get("/v1/models").json()["models"][0]
     assert model["name"] == "fast" and model["arch"] == "fastnet" and len(model["classes"]) == 7
     assert model["parameters"] > 0 and 0 < model["metrics"]["val_accuracy"] < 1 and "path" not in model["data"]
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "swagger-ui-bundle.js" in docs.text and "cdn" not in docs.text
+    assert "://" not in "".join(line for line in docs.text.splitlines() if "src=" in line or "href=" in line)
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js"):
+        assert client.get(f"/static-offline-docs/{asset}").status_code == 200
+    assert client.get("/redoc").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/v1/analyze", "/v1/analyze-video", "/v1/models", "/healthz"} <= set(paths)
     page = client.get("/")

@@ -107,3 +107,13 @@ def test_upload_in_the_page_draws_boxes_and_labels(chromium, server, tmp_path):
     page.wait_for_selector("#status.error")
     assert "not an image" in page.inner_text("#status")
     page.close()
+
+
+def test_api_docs_render_offline(chromium, server):
+    page = chromium.new_page()
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server) else route.abort())
+    page.goto(server + "docs")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=30_000)  # rendered from ferkit's own copy
+    assert "ferkit API" in page.title() or "ferkit" in page.inner_text(".swagger-ui .info .title")
+    assert page.locator(".opblock-summary-path", has_text="/v1/analyze").count() >= 1
+    page.close()

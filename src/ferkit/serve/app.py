@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser
 
@@ -169,8 +170,9 @@ def create_app(analyzer: Analyzer, settings: ServeSettings | None = None) -> Fas
         yield
         pool.close()
 
-    app = FastAPI(title="ferkit", version=__version__, description="Facial expression recognition with CNNs.",
-                  lifespan=lifespan)  # fmt: skip
+    # FastAPIOffline: FastAPI's /docs and /redoc pages load their scripts from a CDN; these serve bundled copies
+    app = FastAPIOffline(title="ferkit", version=__version__, description="Facial expression recognition with CNNs.",
+                         lifespan=lifespan)  # fmt: skip
     app.state.pool, app.state.settings = pool, settings
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
