@@ -122,18 +122,25 @@ def model_summary(analyzer: Analyzer) -> dict:
     }
 
 
-def _analyze(analyzer: Analyzer, rgb: np.ndarray) -> list:
-    return analyzer.analyze(rgb)
+# The jobs below run on the pool's threads, decoding included: a 40-megapixel JPEG takes long enough to decode
+# that doing it on the event loop would stall every other request.
 
 
-def _annotated_png(analyzer: Analyzer, rgb: np.ndarray) -> tuple[bytes, int]:
+def _analyze(analyzer: Analyzer, data: bytes, name: str, max_pixels: int) -> tuple[list, tuple[int, int]]:
+    rgb = decode_image(data, name, max_pixels)
+    return analyzer.analyze(rgb), (int(rgb.shape[1]), int(rgb.shape[0]))
+
+
+def _annotated_png(analyzer: Analyzer, data: bytes, name: str, max_pixels: int) -> tuple[bytes, int]:
+    rgb = decode_image(data, name, max_pixels)
     faces = analyzer.analyze(rgb)
     ok, png = cv2.imencode(".png", cv2.cvtColor(draw_faces(rgb, faces), cv2.COLOR_RGB2BGR))
     return png.tobytes(), len(faces)
 
 
-def _gradcam_png(analyzer: Analyzer, rgb: np.ndarray, class_name: str | None, method: str) -> tuple[bytes, int]:
-    result = explain_faces(analyzer, rgb, class_name, methods=(method,))[0]
+def _gradcam_png(analyzer: Analyzer, data: bytes, name: str, max_pixels: int, class_name: str | None,
+                 method: str) -> tuple[bytes, int]:  # fmt: skip
+    result = explain_faces(analyzer, decode_image(data, name, max_pixels), class_name, methods=(method,))[0]
     ok, png = cv2.imencode(".png", cv2.cvtColor(result.overlay, cv2.COLOR_RGB2BGR))
     return png.tobytes(), len(result.faces)
 
@@ -218,16 +225,15 @@ def create_app(analyzer: Analyzer, settings: ServeSettings | None = None) -> Fas
     async def analyze(request: Request, annotate: bool = Query(False, description="return the annotated PNG")):
         started = time.perf_counter()
         data, name = await upload(request, settings.max_upload_bytes, "the image")
-        rgb = decode_image(data, name, settings.max_pixels)
         if annotate:
-            png, n = await pool.run(_annotated_png, rgb)
+            png, n = await pool.run(_annotated_png, data, name, settings.max_pixels)
             return Response(png, media_type="image/png", headers={"X-Faces": str(n)})
-        faces = await pool.run(_analyze, rgb)
+        faces, (width, height) = await pool.run(_analyze, data, name, settings.max_pixels)
         return {
             "faces": [f.to_dict() for f in faces],
             "model": analyzer.model_name,
-            "width": int(rgb.shape[1]),
-            "height": int(rgb.shape[0]),
+            "width": width,
+            "height": height,
             "ms": round((time.perf_counter() - started) * 1000, 1),
         }
 
@@ -245,8 +251,7 @@ def create_app(analyzer: Analyzer, settings: ServeSettings | None = None) -> Fas
         if class_name is not None and class_name not in classes:
             raise ApiError(422, f"class {class_name!r} is not one of the model's classes: {', '.join(classes)}")
         data, name = await upload(request, settings.max_upload_bytes, "the image")
-        rgb = decode_image(data, name, settings.max_pixels)
-        png, n = await pool.run(_gradcam_png, rgb, class_name, method)
+        png, n = await pool.run(_gradcam_png, data, name, settings.max_pixels, class_name, method)
         return Response(png, media_type="image/png", headers={"X-Faces": str(n)})
 
     @app.post("/v1/analyze-video", summary="per-frame faces and expressions in a short clip")
