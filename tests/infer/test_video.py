@@ -100,3 +100,22 @@ def test_unopenable_camera_is_an_error_line_and_exit_1(tmp_path):
     env = {**os.environ, "FERKIT_CACHE_DIR": str(tmp_path / "c")}
     result = subprocess.run([sys.executable, "-m", "ferkit", "predict", "7"], capture_output=True, text=True, env=env)
     assert result.returncode == 1 and "cannot open as a video or camera" in json.loads(result.stdout)["error"]
+
+
+def test_timeline_streams_rows_and_writes_nothing_without_faces(tmp_path):
+    from ferkit.infer.video import FrameResult, Timeline
+
+    timeline = Timeline(tmp_path / "t.csv", tmp_path / "t.png")
+    for i in range(3):
+        a, b = face(10 * i, 0), face(300, 0)
+        a.track, b.track = 0, 1
+        timeline.add(FrameResult(i, i / 10, [a, b]))
+        assert not (tmp_path / "t.csv").exists()  # written beside it until complete
+    timeline.close()
+    rows = (tmp_path / "t.csv").read_text().splitlines()
+    assert rows[0] == "frame,time,track,label,happy" and len(rows) == 7 and rows[3] == "1,0.1,0,happy,1.0"
+    assert (tmp_path / "t.png").stat().st_size > 0 and not list(tmp_path.glob(".*partial"))
+    empty = Timeline(tmp_path / "e.csv", tmp_path / "e.png")
+    empty.add(FrameResult(0, 0.0, []))
+    empty.close()
+    assert not (tmp_path / "e.csv").exists() and not (tmp_path / "e.png").exists()

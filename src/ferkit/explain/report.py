@@ -15,7 +15,8 @@ import torch
 from ferkit.explain.cam import METHODS, grad_cam
 from ferkit.explain.filters import pool_pair, sobel, template_similarity
 from ferkit.explain.maps import activation_stats, feature_maps, first_kernels, tile_grid
-from ferkit.faces.align import alignment
+from ferkit.faces.align import align, alignment
+from ferkit.faces.detect import Detection
 from ferkit.fileio import atomic_path, atomic_write_text
 from ferkit.infer.analyzer import Analyzer
 from ferkit.infer.draw import draw_faces
@@ -70,27 +71,23 @@ def blend(rgb: np.ndarray, heat: np.ndarray, strength: float = 0.6) -> np.ndarra
 def model_inputs(analyzer: Analyzer, rgb: np.ndarray, faces: list[Face]) -> tuple[torch.Tensor, np.ndarray]:
     """(network inputs (N, C, S, S), what they look like as (N, S, S) floats in [0, 1]) for the faces, through the
     same alignment and preprocessing as prediction."""
-    from ferkit.faces.align import align
-    from ferkit.faces.detect import Detection
-
     prep = analyzer.model.preprocessing
-    crops = np.stack([align(rgb, _detection(f, Detection), prep.size) for f in faces])  # (N, size, size, 3)
+    crops = np.stack([align(rgb, _detection(f), prep.size) for f in faces])  # (N, size, size, 3)
     pixels = to_uint8_tensor(crops)  # (N, C, size, size)
     view = center_crop(to_unit(pixels, prep), prep.crop).mean(1)  # (N, S, S)
     return normalize(pixels, prep), view.numpy()
 
 
-def _detection(face: Face, cls):
+def _detection(face: Face) -> Detection:
+    """The detection a Face came from (alignment works on detections)."""
     landmarks = None if face.landmarks is None else np.asarray(face.landmarks, dtype=np.float64)
-    return cls(tuple(face.box), face.score, landmarks)
+    return Detection(tuple(face.box), face.score, landmarks)
 
 
 def heat_in_image(face: Face, heat: np.ndarray, prep, shape: tuple[int, int]) -> np.ndarray:
     """A face's heatmap (S, S), in the model input's pixels, carried back into the full image's (H, W) pixels by
     undoing the centre crop, the resize and the alignment's rotation."""
-    from ferkit.faces.detect import Detection
-
-    matrix, side = alignment(_detection(face, Detection))
+    matrix, side = alignment(_detection(face))
     full = np.zeros((prep.size, prep.size), np.float32)  # the aligned face before the centre crop
     offset = (prep.size - heat.shape[0]) // 2
     full[offset : offset + heat.shape[0], offset : offset + heat.shape[1]] = heat

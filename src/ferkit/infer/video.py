@@ -148,14 +148,6 @@ class Timeline:
             _plot_timeline(np.stack(self._rows), self.classes, self.png_path)
 
 
-def write_timeline(results: list[FrameResult], csv_path: Path, png_path: Path | None = None) -> None:
-    """One row per analysed frame and track (time, track, probabilities); a plot with a panel per track."""
-    timeline = Timeline(csv_path, png_path)
-    for result in results:
-        timeline.add(result)
-    timeline.close()
-
-
 def _plot_timeline(rows: np.ndarray, classes: list[str], path: Path) -> None:
     """rows (N, 2 + K): time, track, then one probability per class."""
     import matplotlib
