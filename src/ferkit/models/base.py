@@ -54,3 +54,14 @@ class PoolHead(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.dropout(x.mean((2, 3))))  # (B, classes)
+
+
+class PooledFERModel(FERModel):
+    """A model whose head is global average pooling, dropout and one linear layer (ResNet, FastNet): subclasses set
+    `num_features` and `_dropout` before calling `make_head`."""
+
+    num_features: int
+    _dropout: float
+
+    def make_head(self, num_classes: int) -> nn.Module:
+        return PoolHead(self.num_features, num_classes, self._dropout)

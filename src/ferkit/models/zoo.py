@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ferkit.models.base import FERModel, PoolHead, conv_bn_relu
+from ferkit.models.base import FERModel, PooledFERModel, conv_bn_relu
 from ferkit.models.registry import register_model
 
 
@@ -91,7 +91,7 @@ class BasicBlock(nn.Module):
         return self.act(self.body(x) + self.shortcut(x))
 
 
-class ResNet(FERModel):
+class ResNet(PooledFERModel):
     """ResNet-18 layout for small inputs: a 3x3 stride-1 stem and no max pool, so 48x48 keeps detail to 6x6."""
 
     def __init__(self, num_classes=7, in_chans=1, widths=(64, 128, 256, 512), blocks=(2, 2, 2, 2), dropout=0.2):
@@ -105,14 +105,11 @@ class ResNet(FERModel):
         self.num_features, self._dropout = cin, dropout
         self.head = self.make_head(num_classes)
 
-    def make_head(self, num_classes: int) -> nn.Module:
-        return PoolHead(self.num_features, num_classes, self._dropout)
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.stages(self.stem(x))  # (B, 512, 6, 6) for 48x48
 
 
-class FastNet(FERModel):
+class FastNet(PooledFERModel):
     """A small VGG-style net for CPU inference (about 1.2 M parameters): four stages of two conv3x3-BN-ReLU,
     widths 32-64-128-256, then global average pooling."""
 
@@ -127,9 +124,6 @@ class FastNet(FERModel):
         self.features = nn.Sequential(*layers)
         self.num_features, self._dropout = cin, dropout
         self.head = self.make_head(num_classes)
-
-    def make_head(self, num_classes: int) -> nn.Module:
-        return PoolHead(self.num_features, num_classes, self._dropout)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)  # (B, 256, 6, 6) for 48x48
