@@ -91,6 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--init", help="start from this checkpoint (its head is replaced if the classes differ)")
     tr.add_argument("--freeze-epochs", type=int, help="train only the head for this many epochs first")
     tr.add_argument("--time-limit", type=float, help="minutes; stop after the epoch that crosses it")
+    tr.add_argument(
+        "--teacher",
+        metavar="CKPT[,CKPT...]",
+        help="distil from this model, or the average of several (train.kd_weight, train.kd_temperature)",
+    )
+    tr.add_argument(
+        "--precision",
+        choices=("auto", "bf16", "fp32"),
+        help="auto (default): bf16 autocast where the GPU or CPU computes in bf16, else fp32",
+    )
     tr.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     tr.add_argument("--kfold", type=int, metavar="K", help="subject-independent K-fold cross-validation (CK+)")
     tr.add_argument("-o", "--set", action="append", default=[], metavar="KEY=VALUE",
@@ -107,6 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", default="auto", help="auto, cpu or cuda")
     _add_dataset_options(ev)
     ev.set_defaults(func=cmd_evaluate)
+
+    en = commands.add_parser("ensemble", help="combine checkpoints into one model, calibrated on validation data")
+    en.add_argument("members", nargs="+", help="checkpoint folders or shipped model names (two or more)")
+    en.add_argument("--out", required=True, type=Path, help="the ensemble's checkpoint folder")
+    en.add_argument("--data", required=True, type=Path, help="dataset whose validation split fits the temperature")
+    en.add_argument("--split", help="validation split (default: the dataset's, e.g. PublicTest)")
+    _add_dataset_options(en)
+    en.set_defaults(func=cmd_ensemble)
 
     ex = commands.add_parser("export", help="write a checkpoint as ONNX, checked against PyTorch")
     ex.add_argument("model", help="checkpoint folder or shipped model name")
@@ -336,6 +354,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "train.batch_size": args.batch_size, "train.lr": args.lr, "train.optimizer": args.optimizer,
         "train.schedule": args.schedule, "train.device": args.device, "train.seed": args.seed,
         "model.init": args.init, "model.freeze_epochs": args.freeze_epochs, "train.time_limit": args.time_limit,
+        "train.teacher": args.teacher, "train.precision": args.precision,
     }  # fmt: skip
     cfg = load_config(args.config, args.set, **fields)
     if args.kfold:
@@ -357,6 +376,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = args.out or Path(f"{Path(args.model).resolve().name}.onnx")
     path, diff = export_onnx(args.model, out, args.opset)
     print(f"wrote {path}: onnxruntime logits within {diff:.1e} of PyTorch")
+    return 0
+
+
+def cmd_ensemble(args: argparse.Namespace) -> int:
+    from ferkit.engine.ensemble import make_ensemble
+
+    meta = make_ensemble(args.members, args.out, _load(args, args.data), args.split)
+    cal, metrics = meta["calibration"], meta["metrics"]
+    print(f"wrote {args.out}: {len(args.members)} members, {metrics['val_split']} accuracy "
+          f"{metrics['val_accuracy']:.2%}, temperature {cal['temperature']:.3f} "
+          f"(ECE {cal['ece_before']:.4f} -> {cal['ece_after']:.4f})")  # fmt: skip
     return 0
 
 

@@ -27,6 +27,8 @@ class DataConfig:
     val_split: str | None = None  # default: its validation split (PublicTest, Valid); never a test split
     val_fraction: float = 0.1  # held out of training (by class) when the dataset has no validation split
     soft_labels: bool = True  # train on FER+ vote distributions when the dataset has them
+    ferplus_votes: str | None = None  # FER+'s fer2013new.csv: its votes join FER2013's labels as soft targets
+    ferplus_weight: float = 0.5  # target = (1 - w) * one-hot(FER2013 label) + w * FER+ votes over the 7 classes
 
 
 @dataclass
@@ -66,7 +68,10 @@ class TrainConfig:
     label_smoothing: float = 0.0
     balance: str = "none"  # none | weights (class-weighted loss) | sampler (class-balanced sampling)
     ema: float = 0.0  # decay of an exponential moving average of the weights; 0 turns it off
-    amp: bool = True  # bfloat16 autocast on a GPU
+    teacher: str | None = None  # knowledge distillation from this checkpoint, or the average of "a,b,c"
+    kd_weight: float = 0.5  # the loss is (1 - kd_weight) * label loss + kd_weight * distillation loss
+    kd_temperature: float = 2.0  # both sides' logits are divided by it; the KL term is scaled by its square
+    precision: str = "auto"  # auto (bf16 where the GPU or CPU supports it) | bf16 | fp32; weights stay fp32
     channels_last: bool = True
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
@@ -122,6 +127,8 @@ def set_value(cfg: Config, key: str, value) -> None:
     if key == "out":
         cfg.out = str(value)
         return
+    if key == "train.amp":  # configs written before train.precision replaced it
+        key, value = "train.precision", "auto" if value else "fp32"
     section, _, name = key.partition(".")
     if section not in SECTIONS or name not in {f.name for f in dataclasses.fields(SECTIONS[section])}:
         raise _unknown(key)

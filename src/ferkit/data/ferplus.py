@@ -60,6 +60,24 @@ def soft_label(votes: np.ndarray) -> np.ndarray:
     return dist
 
 
+def read_vote_rows(labels_csv: Path) -> dict[int, np.ndarray]:
+    """{line number: 8 emotion votes in EMOTIONS_8 order} for every fer2013new.csv row FER+ kept with at least one
+    emotion vote. Line numbers count the header as line 1, as FER2013 item sources ("fer2013.csv:LINE") do."""
+    rows: dict[int, np.ndarray] = {}
+    with open_text(labels_csv) as f:
+        reader = csv.reader(f)
+        header = [c.strip() for c in next(reader, [])]
+        if header[2:] != list(VOTE_COLUMNS):
+            raise DatasetError(f"{labels_csv}: header {','.join(header)} is not FER+'s")
+        for line, row in enumerate(reader, start=2):
+            votes = parse_votes(row[2:]) if len(row) == len(header) and row[1].strip() else None
+            if votes is not None and votes[:8].sum() > 0:
+                ordered = np.zeros(len(EMOTIONS_8), dtype=np.float32)
+                ordered[EMOTION_ORDER] = votes[:8]
+                rows[line] = ordered
+    return rows
+
+
 def find_fer2013_csv(labels_csv: Path) -> Path | None:
     """fer2013.csv(.gz) beside the FER+ file, one folder up, or in a sibling `fer2013/` folder."""
     here = labels_csv.parent

@@ -4,7 +4,7 @@ split, as uint8 tensors on the training device."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -54,6 +54,34 @@ def training_splits(ds: FaceDataset, cfg: DataConfig, seed: int) -> tuple[FaceDa
     return train.subset(~held), train.subset(held), f"{train_name} (held-out {cfg.val_fraction:.0%})"
 
 
+def with_ferplus_votes(ds: FaceDataset, votes_csv: str, weight: float) -> FaceDataset:
+    """FER2013 read from its CSV, with soft labels (1 - weight) * one-hot(label) + weight * FER+ votes.
+
+    FER+ rows pair with FER2013 rows by position; the votes for contempt, unknown and not-a-face are dropped and
+    the 7 emotions' votes renormalised. Items FER+ dropped or gave no emotion vote keep their one-hot label.
+    """
+    from pathlib import Path
+
+    from ferkit.data.ferplus import read_vote_rows
+    from ferkit.labels import EMOTIONS
+
+    if tuple(ds.classes) != EMOTIONS:
+        raise FerkitError(f"data.ferplus_votes needs FER2013's 7 classes, not {', '.join(ds.classes)}")
+    if not 0 <= weight <= 1:
+        raise FerkitError(f"data.ferplus_weight must be between 0 and 1, not {weight}")
+    lines = [str(s).rsplit(":", 1) for s in ds.sources]
+    if not all(len(p) == 2 and p[1].isdigit() for p in lines):
+        raise FerkitError("data.ferplus_votes pairs FER+ with FER2013 by CSV row: read FER2013 from fer2013.csv(.gz)")
+    votes = read_vote_rows(Path(votes_csv))
+    onehot = np.eye(len(EMOTIONS), dtype=np.float32)[ds.labels]  # (N, 7)
+    soft = onehot.copy()
+    for i, (_, line) in enumerate(lines):
+        v = votes.get(int(line))
+        if v is not None and v[: len(EMOTIONS)].sum() > 0:
+            soft[i] = (1 - weight) * onehot[i] + weight * v[: len(EMOTIONS)] / v[: len(EMOTIONS)].sum()
+    return replace(ds, soft_labels=soft)
+
+
 def to_split(ds: FaceDataset, name: str, device: torch.device, soft: bool) -> Split:
     soft_t = torch.from_numpy(ds.soft_labels).to(device) if soft and ds.soft_labels is not None else None
     return Split(name, to_uint8_tensor(ds.images).to(device), torch.from_numpy(ds.labels).to(device), soft_t)
@@ -71,4 +99,5 @@ def fingerprint(*datasets: FaceDataset) -> str:
 def load_training_data(cfg: DataConfig) -> FaceDataset:
     if not cfg.path:
         raise FerkitError("no dataset: pass --data PATH (or data.path in the config)")
-    return load_dataset(cfg.path, cfg.format, fer2013=cfg.fer2013)
+    ds = load_dataset(cfg.path, cfg.format, fer2013=cfg.fer2013)
+    return with_ferplus_votes(ds, cfg.ferplus_votes, cfg.ferplus_weight) if cfg.ferplus_votes else ds

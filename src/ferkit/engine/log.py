@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ferkit.fileio import atomic_path, atomic_write_text
 
-COLUMNS = ("epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
+COLUMNS = ("epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "seconds", "img_per_s")
 
 
 class EpochLog:

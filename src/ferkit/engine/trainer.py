@@ -23,9 +23,11 @@ from ferkit.engine import data as data_mod
 from ferkit.engine.augment import augment, mix_batch
 from ferkit.engine.calibration import calibration_effect, fit_temperature
 from ferkit.engine.log import EpochLog
+from ferkit.engine.precision import autocast, resolve_precision
 from ferkit.engine.state import find_state, load_state, save_state
 from ferkit.errors import FerkitError
 from ferkit.models import create_model, load_model, save_checkpoint
+from ferkit.models.ensemble import Ensemble
 from ferkit.models.predict import predict_logits
 from ferkit.models.registry import accepts
 from ferkit.preprocess import fit_preprocessing
@@ -138,6 +140,30 @@ def loss_fn(logits, labels, soft, class_weights, smoothing: float) -> torch.Tens
     return loss.mean()
 
 
+def distillation_loss(student: torch.Tensor, teachers: list[torch.Tensor], temperature: float) -> torch.Tensor:
+    """Hinton et al.'s KD term: T^2 * KL(p_teacher || p_student), both softened by T; several teachers' softened
+    probabilities are averaged. student (B, K), teachers M x (B, K) logits."""
+    p_teacher = torch.stack([torch.softmax(t.float() / temperature, 1) for t in teachers]).mean(0)  # (B, K)
+    log_student = F.log_softmax(student / temperature, 1)
+    kl = (p_teacher * (p_teacher.clamp_min(1e-12).log() - log_student)).sum(1)  # (B,)
+    return kl.mean() * temperature**2
+
+
+def load_teacher(cfg: Config, classes: tuple[str, ...], prep, device: torch.device) -> Ensemble | None:
+    """The teacher(s) of --teacher as one frozen Ensemble taking the student's input (same crop, re-standardised)."""
+    if not cfg.train.teacher:
+        return None
+    names = [n.strip() for n in cfg.train.teacher.split(",") if n.strip()]
+    teacher = Ensemble([load_model(n) for n in names], preprocessing=prep)
+    if tuple(teacher.classes) != tuple(classes):
+        raise FerkitError(f"the teacher's classes {teacher.classes} are not the training data's {tuple(classes)}")
+    if not 0 <= cfg.train.kd_weight <= 1 or cfg.train.kd_temperature <= 0:
+        raise FerkitError("train.kd_weight must be in [0, 1] and train.kd_temperature above 0")
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    return teacher.to(device).eval()
+
+
 def epoch_order(train: data_mod.Split, cfg: Config, gen: torch.Generator, rank: int, world: int) -> torch.Tensor:
     """This rank's sample order for the epoch: a permutation, or class-balanced draws with replacement."""
     n = len(train.labels)
@@ -159,6 +185,7 @@ class Run:
         self.out = Path(cfg.out)
         device = resolve_device(cfg.train.device)
         self.rank, self.world, self.device = setup_distributed(device)
+        self.precision = resolve_precision(cfg.train.precision, self.device)
         torch.manual_seed(cfg.train.seed)
         ds = dataset if dataset is not None else data_mod.load_training_data(cfg.data)
         train_ds, val_ds, self.val_name = data_mod.training_splits(ds, cfg.data, cfg.train.seed)
@@ -174,6 +201,7 @@ class Run:
         model.preprocessing, model.classes = self.prep, self.classes
         self.model = model
         self.ema = EMA(model, cfg.train.ema) if cfg.train.ema > 0 else None
+        self.teacher = load_teacher(cfg, self.classes, self.prep, self.device)
         self.opt = make_optimizer(model, cfg)
         self.net = (
             torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=cfg.model.freeze_epochs > 0)
@@ -205,6 +233,7 @@ class Run:
                 "seconds": round(self.loop["seconds"], 1),
                 "epochs": self.loop["epoch"],
                 "device": str(self.device),
+                "precision": self.precision,
                 "world_size": self.world,
                 "torch": torch.__version__,
                 "ferkit": __version__,
@@ -224,8 +253,8 @@ def set_frozen(run: Run, epoch: int) -> None:
         p.requires_grad_(not frozen)
 
 
-def run_epoch(run: Run, epoch: int) -> tuple[float, float]:
-    """One pass over this rank's share of the training data; returns (mean loss, accuracy) on it."""
+def run_epoch(run: Run, epoch: int) -> tuple[float, float, float]:
+    """One pass over this rank's share of the training data; returns (mean loss, accuracy, images per second)."""
     cfg, net = run.cfg, run.net
     gen = torch.Generator().manual_seed(cfg.train.seed * 100_003 + epoch)  # order, on the CPU
     aug_gen = torch.Generator(device=run.device).manual_seed(cfg.train.seed * 100_019 + epoch)
@@ -235,6 +264,7 @@ def run_epoch(run: Run, epoch: int) -> tuple[float, float]:
     warmup = int(cfg.train.warmup_epochs * run.steps_per_epoch)
     net.train()
     loss_sum = correct = seen = 0.0
+    started = time.perf_counter()
     bar = tqdm(range(run.steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.train.epochs}", leave=False,
                disable=None if run.rank == 0 else True)  # fmt: skip
     for step in bar:
@@ -249,9 +279,14 @@ def run_epoch(run: Run, epoch: int) -> tuple[float, float]:
         lr = cfg.train.lr * run.loop["plateau"] * lr_factor(cfg, epoch * run.steps_per_epoch + step, total, warmup)
         for group in run.opt.param_groups:
             group["lr"] = lr
-        with torch.autocast("cuda", torch.bfloat16, enabled=cfg.train.amp and run.device.type == "cuda"):
+        with autocast(run.precision, run.device):
             logits = net(x)
         loss = loss_fn(logits.float(), y, soft, run.class_weights, cfg.train.label_smoothing)
+        if run.teacher is not None:  # the teacher sees the student's very batch, augmentation and mixing included
+            with torch.no_grad(), autocast(run.precision, run.device):
+                taught = run.teacher.member_logits(x)
+            kd = distillation_loss(logits.float(), taught, cfg.train.kd_temperature)
+            loss = (1 - cfg.train.kd_weight) * loss + cfg.train.kd_weight * kd
         run.opt.zero_grad(set_to_none=True)
         loss.backward()
         run.opt.step()
@@ -260,8 +295,10 @@ def run_epoch(run: Run, epoch: int) -> tuple[float, float]:
         loss_sum += loss.item() * len(y)
         correct += float((logits.argmax(1) == y).sum())
         seen += len(y)
-        bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}", lr=f"{lr:.3g}")
-    return loss_sum / max(seen, 1), correct / max(seen, 1)
+        rate = seen * run.world / (time.perf_counter() - started)
+        bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}", lr=f"{lr:.3g}", img_s=f"{rate:.0f}")
+    rate = seen * run.world / max(time.perf_counter() - started, 1e-9)  # every rank's images: the run's throughput
+    return loss_sum / max(seen, 1), correct / max(seen, 1), rate
 
 
 def validate(run: Run) -> tuple[float, float, np.ndarray]:
@@ -272,15 +309,16 @@ def validate(run: Run) -> tuple[float, float, np.ndarray]:
     return loss, float((logits.argmax(1) == labels).mean()), logits
 
 
-def end_of_epoch(run: Run, epoch: int, train_loss: float, train_acc: float, started: float, log: EpochLog) -> bool:
+def end_of_epoch(run: Run, epoch: int, train: tuple[float, float, float], started: float, log: EpochLog) -> bool:
     """Log, checkpoint, schedule and early-stopping bookkeeping; returns True to stop."""
     cfg, loop = run.cfg, run.loop
+    train_loss, train_acc, rate = train
     val_loss, val_acc, _ = validate(run)
     loop["seconds"] += time.perf_counter() - started
     loop["epoch"] = epoch + 1
     row = {"epoch": epoch + 1, "lr": run.opt.param_groups[0]["lr"], "train_loss": round(train_loss, 5),
            "train_acc": round(train_acc, 5), "val_loss": round(val_loss, 5), "val_acc": round(val_acc, 5),
-           "seconds": round(loop["seconds"], 1)}  # fmt: skip
+           "seconds": round(loop["seconds"], 1), "img_per_s": round(rate)}  # fmt: skip
     loop["history"].append(row)
     improved = val_acc > loop["best_acc"]
     if improved:
@@ -297,7 +335,7 @@ def end_of_epoch(run: Run, epoch: int, train_loss: float, train_acc: float, star
         save_state(run.out / "last", run.model, run.meta(metrics), run.opt, run.ema, loop)
         run.log(f"epoch {epoch + 1}/{cfg.train.epochs}: train loss {train_loss:.4f} acc {train_acc:.4f}, "
                 f"{run.val_name} loss {val_loss:.4f} acc {val_acc:.4f}{' *' if improved else ''}, "
-                f"{loop['seconds']:.0f} s")  # fmt: skip
+                f"{loop['seconds']:.0f} s, {rate:.0f} img/s ({run.precision})")  # fmt: skip
     if cfg.train.patience and loop["bad_epochs"] >= cfg.train.patience:
         run.log(f"early stop: no better {run.val_name} accuracy for {cfg.train.patience} epochs")
         return True
@@ -376,11 +414,11 @@ def train(cfg: Config, resume: bool = False, log=print, dataset=None) -> TrainRe
     for epoch in range(run.loop["epoch"], cfg.train.epochs):
         started = time.perf_counter()
         set_frozen(run, epoch)
-        train_loss, train_acc = run_epoch(run, epoch)
+        trained = run_epoch(run, epoch)
         if run.world > 1:  # batch-norm statistics drift apart per rank; adopt rank 0's, as DDP does each step
             for buffer in run.model.buffers():
                 dist.broadcast(buffer, 0)
-        stop = end_of_epoch(run, epoch, train_loss, train_acc, started, epoch_log)
+        stop = end_of_epoch(run, epoch, trained, started, epoch_log)
         if run.world > 1:  # every rank must agree, or the next all-reduce waits forever
             flag = torch.tensor([float(stop)], device=run.device)
             dist.broadcast(flag, 0)

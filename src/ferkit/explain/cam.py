@@ -8,6 +8,10 @@ positive part and scale it up to the input:
 
 The feature map is the model's `forward_features` output (the last one before the head) unless `layer` names
 another module, whose output is then captured with hooks.
+
+An ensemble has no single feature map: its heatmap is the mean of its members' heatmaps (each scaled to [0, 1]),
+every member explaining the class the ensemble predicts (or `target`), then scaled to [0, 1] again. A `layer`
+inside one member (`members.0.features.10`) explains the ensemble's score through that member's map alone.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from ferkit.models.ensemble import Ensemble
 
 METHODS = ("gradcam", "gradcam++")
 
@@ -62,6 +68,8 @@ def grad_cam(model: torch.nn.Module, x: torch.Tensor, target: int | list[int] | 
     """Heatmaps for a batch of network inputs x (B, C, H, W), for class `target` (default: each prediction)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    if layer is None and isinstance(model, Ensemble):
+        return _ensemble_cam(model, x, target, method)
     model.eval()
     x = x.detach().requires_grad_(False)
     with torch.enable_grad():
@@ -84,6 +92,19 @@ def grad_cam(model: torch.nn.Module, x: torch.Tensor, target: int | list[int] | 
     temperature = float(getattr(model, "temperature", 1.0))
     probs = torch.softmax(logits.detach().float() / temperature, 1).cpu().numpy()
     return CamResult(_unit(cam).cpu().numpy(), targets, probs, layer or "forward_features")
+
+
+def _ensemble_cam(model: Ensemble, x: torch.Tensor, target, method: str) -> CamResult:
+    """The members' heatmaps for the ensemble's classes, averaged (see the module's docstring)."""
+    model.eval()
+    with torch.no_grad():
+        logits = model(x).float()  # (B, K)
+    targets = _targets(target, logits)
+    maps = [grad_cam(member, model.member_input(x, i), targets, method).heatmaps
+            for i, member in enumerate(model.members)]  # fmt: skip
+    mean = torch.from_numpy(np.mean(maps, axis=0))  # (B, H, W)
+    probs = torch.softmax(logits / float(getattr(model, "temperature", 1.0)), 1).numpy()
+    return CamResult(_unit(mean).numpy(), targets, probs, f"forward_features, mean of {len(maps)} members")
 
 
 def _targets(target, logits: torch.Tensor) -> list[int]:

@@ -35,6 +35,7 @@ class Explanation:
     heatmaps: dict[str, np.ndarray] = field(default_factory=dict)  # method -> (N, S, S) in [0, 1], the input's size
     overlay: np.ndarray | None = None  # (H, W, 3) the full image with Grad-CAM laid over every face (no boxes)
     files: list[Path] = field(default_factory=list)
+    layer: str = "forward_features"  # the feature map Grad-CAM used (for an ensemble: the mean over its members)
 
 
 def write_png(path: Path, image: np.ndarray) -> Path:
@@ -117,6 +118,7 @@ def explain_faces(
         cam = grad_cam(model, x, target, method=method, layer=layer)
         result.heatmaps[method] = cam.heatmaps
         result.targets = [classes[t] for t in cam.targets]
+        result.layer = cam.layer
     heat = np.zeros(rgb.shape[:2], np.float32)
     for face, h in zip(faces, result.heatmaps[methods[0]]):
         heat = np.maximum(heat, heat_in_image(face, h, model.preprocessing, rgb.shape[:2]))
@@ -162,6 +164,11 @@ def _section_cam(result: Explanation, rgb: np.ndarray, views: np.ndarray, out: P
         "gradient of the class score, summed, positive part kept, scaled to the input. Per face: the model's own "
         f"input (aligned, gray, centre-cropped), Grad-CAM and Grad-CAM++ for {', '.join(sorted(set(result.targets)))}."
     )
+    if "members" in result.layer:
+        text += (
+            f" This model is an ensemble ({result.layer}): it has no single feature map, so each heatmap is the mean "
+            "of its members' heatmaps (each scaled to [0, 1]), every member explaining the class the ensemble chose."
+        )
     return _figure(text, names)
 
 

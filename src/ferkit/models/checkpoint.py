@@ -17,6 +17,8 @@ from safetensors.torch import load_file, save_file
 from ferkit import __version__
 from ferkit.errors import FerkitError
 from ferkit.fileio import atomic_path, atomic_write_text
+from ferkit.models.ensemble import ARCH as ENSEMBLE
+from ferkit.models.ensemble import Ensemble
 from ferkit.models.registry import create_model
 from ferkit.preprocess import Preprocessing
 
@@ -41,6 +43,44 @@ def save_checkpoint(directory: str | Path, model: torch.nn.Module, meta: dict) -
     }
     atomic_write_text(directory / META, json.dumps(full, indent=2, default=_json_default))
     return directory
+
+
+def save_ensemble(directory: str | Path, members: list[str], meta: dict) -> Path:
+    """Write an ensemble checkpoint: model.json naming its members (paths relative to `directory`, or shipped
+    names) and no weights of its own; `meta` holds classes, preprocessing, calibration and metrics."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    full = {"format": FORMAT, "ferkit_version": __version__, "arch": ENSEMBLE, "members": list(members), **meta}
+    atomic_write_text(directory / META, json.dumps(full, indent=2, default=_json_default))
+    return directory
+
+
+def _load_single(folder: Path, meta: dict) -> torch.nn.Module:
+    model = create_model(meta["arch"], **meta["arch_args"])
+    try:
+        state = load_file(str(folder / WEIGHTS), device="cpu")
+        model.load_state_dict(state)
+    except (OSError, RuntimeError, ValueError, SafetensorError) as exc:  # missing, truncated, mismatched
+        raise FerkitError(f"{folder / WEIGHTS}: cannot load weights for {meta['arch']} ({exc})") from None
+    return model
+
+
+def _load_ensemble(folder: Path, meta: dict, within: tuple) -> torch.nn.Module:
+    """An Ensemble of the members `meta` names: each a folder relative to the ensemble's, or a shipped name."""
+    members = meta.get("members")
+    if not isinstance(members, list) or not members or not all(isinstance(m, str) for m in members):
+        raise FerkitError(f"{folder / META}: an ensemble names its members as a non-empty list of checkpoints")
+    if folder.resolve() in within:
+        raise FerkitError(f"{folder}: the ensemble contains itself")
+    loaded = []
+    for name in members:
+        relative = folder / name
+        target = relative if (relative / META).is_file() else name
+        try:
+            loaded.append(load_model(target, "cpu", within + (folder.resolve(),)))
+        except FerkitError as exc:
+            raise FerkitError(f"{folder / META}: member {name!r}: {exc}") from None
+    return Ensemble(loaded)
 
 
 def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
@@ -95,17 +135,12 @@ def read_meta(path_or_name: str | Path) -> dict:
     return meta
 
 
-def load_model(path_or_name: str | Path, device: str | torch.device = "cpu") -> torch.nn.Module:
-    """Rebuild a trained model from its checkpoint, in eval mode, with `.meta`, `.classes`, `.preprocessing`
-    and `.temperature` (1.0 when uncalibrated) attached."""
+def load_model(path_or_name: str | Path, device: str | torch.device = "cpu", _within: tuple = ()) -> torch.nn.Module:
+    """Rebuild a trained model (or an ensemble of them) from its checkpoint, in eval mode, with `.meta`,
+    `.classes`, `.preprocessing` and `.temperature` (1.0 when uncalibrated) attached."""
     folder = resolve_checkpoint(path_or_name)
     meta = read_meta(folder)
-    model = create_model(meta["arch"], **meta["arch_args"])
-    try:
-        state = load_file(str(folder / WEIGHTS), device="cpu")
-        model.load_state_dict(state)
-    except (OSError, RuntimeError, ValueError, SafetensorError) as exc:  # missing, truncated, mismatched
-        raise FerkitError(f"{folder / WEIGHTS}: cannot load weights for {meta['arch']} ({exc})") from None
+    model = _load_ensemble(folder, meta, _within) if meta["arch"] == ENSEMBLE else _load_single(folder, meta)
     model.meta = meta
     model.classes = tuple(meta["classes"])
     model.preprocessing = Preprocessing.from_dict(meta["preprocessing"])

@@ -111,6 +111,7 @@ def model_summary(analyzer: Analyzer) -> dict:
     return {
         "name": analyzer.model_name,
         "arch": meta.get("arch"),
+        "members": meta.get("members"),  # an ensemble's checkpoints; None for a single model
         "classes": list(model.classes),
         "parameters": sum(p.numel() for p in model.parameters()),
         "preprocessing": meta.get("preprocessing"),

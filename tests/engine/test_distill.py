@@ -1,0 +1,72 @@
+"""Knowledge distillation: the KD loss, a student that learns from its teacher alone, several teachers, resume."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file
+
+from ferkit.engine.trainer import distillation_loss, train
+from ferkit.errors import FerkitError
+from ferkit.models import load_model
+from tests.conftest import save_image, write_fer_csv
+from tests.engine.conftest import striped, tiny_config
+
+QUIET = {"log": lambda m: None}
+NO_FLIP = {"augment.flip": False, "train.batch_size": 32}
+
+
+def test_the_kd_loss_is_t_squared_times_kl_and_averages_teachers():
+    torch.manual_seed(0)
+    s, t1, t2 = torch.randn(5, 7), torch.randn(5, 7), torch.randn(5, 7)
+    assert distillation_loss(s, [s], 2.0).abs() < 1e-6
+    p = torch.softmax(t1 / 3, 1)
+    kl = F.kl_div(F.log_softmax(s / 3, 1), p, reduction="batchmean")
+    assert torch.allclose(distillation_loss(s, [t1], 3.0), 9 * kl, atol=1e-5)
+    mean = (torch.softmax(t1 / 2, 1) + torch.softmax(t2 / 2, 1)) / 2
+    expected = 4 * F.kl_div(F.log_softmax(s / 2, 1), mean, reduction="batchmean")
+    assert torch.allclose(distillation_loss(s, [t1, t2], 2.0), expected, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def teacher_setup(tmp_path_factory):
+    """A learnable dataset and a teacher trained on it, shared by the tests below (training it takes a while)."""
+    folder = tmp_path_factory.mktemp("teacher")
+    rows = [(i % 7, striped(i % 7, i), "Training" if i < 280 else "PublicTest") for i in range(350)]
+    data = write_fer_csv(folder / "fer2013.csv", rows)
+    train(tiny_config(data, folder / "teacher", **{**NO_FLIP, "train.epochs": 8}), **QUIET)
+    return data, folder / "teacher/best"
+
+
+def test_a_student_taught_only_by_its_teachers_learns_what_they_know(teacher_setup, tmp_path):
+    data, teacher = teacher_setup
+    assert load_model(teacher).meta["metrics"]["val_accuracy"] >= 0.9
+    # kd_weight 1: the labels play no part, everything the student learns comes from the two teachers
+    fields = {**NO_FLIP, "train.epochs": 8, "train.teacher": f"{teacher},{teacher}", "train.kd_weight": 1.0,
+              "train.kd_temperature": 2.0, "model.args": {"widths": [4, 8, 8, 8]}}  # fmt: skip
+    result = train(tiny_config(data, tmp_path / "student", **fields), **QUIET)
+    assert result.best_accuracy >= 0.7  # chance is 1/7
+    assert load_model(tmp_path / "student/best").meta["config"]["train"]["teacher"] == f"{teacher},{teacher}"
+
+
+def test_a_distilled_run_resumes_exactly(teacher_setup, tmp_path):
+    data, teacher = teacher_setup
+    fields = {**NO_FLIP, "train.epochs": 2, "train.teacher": str(teacher), "augment.mixup": 0.4}
+    train(tiny_config(data, tmp_path / "full", **fields), **QUIET)
+    train(tiny_config(data, tmp_path / "part", **{**fields, "train.time_limit": 1e-9}), **QUIET)
+    train(tiny_config(data, tmp_path / "part", **fields), resume=True, **QUIET)
+    a, b = load_file(tmp_path / "full/last/model.safetensors"), load_file(tmp_path / "part/last/model.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(FerkitError, match="different train.teacher"):
+        train(tiny_config(data, tmp_path / "part", **{**fields, "train.teacher": None}), resume=True, **QUIET)
+
+
+def test_a_teacher_with_other_classes_or_bad_weights_is_a_clear_error(teacher_setup, tmp_path):
+    data, teacher = teacher_setup
+    for i, name in enumerate(["happy", "sad", "contempt"] * 6):
+        save_image(tmp_path / f"mine/{name}/img{i}.png", striped(i % 3, i))
+    with pytest.raises(FerkitError, match="teacher's classes"):
+        train(tiny_config(tmp_path / "mine", tmp_path / "r", **{"train.teacher": str(teacher)}), **QUIET)
+    with pytest.raises(FerkitError, match="kd_weight"):
+        train(tiny_config(data, tmp_path / "r", **{"train.teacher": str(teacher), "train.kd_weight": 2.0}), **QUIET)
+    with pytest.raises(FerkitError, match="not a checkpoint"):
+        train(tiny_config(data, tmp_path / "r", **{"train.teacher": str(tmp_path / "nowhere")}), **QUIET)
