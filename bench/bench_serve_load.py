@@ -1,8 +1,10 @@
 """Load on `ferkit serve`: N concurrent clients post a 640x480 photo with one face over loopback for a fixed time.
-Reports requests/s, p50/p99 latency, errors, and the server's resident memory before and after.
+Reports served requests/s, p50/p99 latency, 503 rejections, errors, and the server's resident memory before and
+after; clients either honour a 503's Retry-After or retry at once.
 
 Run by hand (not a test):
     python bench/bench_serve_load.py --clients 1 4 16 --seconds 60 --workers 2
+    python bench/bench_serve_load.py --clients 4 50 --retry honour immediate --seconds 45   # overload
 Results recorded in docs/serve.md ("Load").
 """
 
@@ -59,35 +61,46 @@ def start_server(args) -> tuple[subprocess.Popen, int]:
     raise SystemExit("ferkit serve did not start")
 
 
-def client(port: int, body: bytes, stop: float, latencies: list, errors: list) -> None:
-    """Keep-alive requests one after another until `stop`; record each latency or error."""
+def client(port: int, body: bytes, stop: float, retry: str, out: dict) -> None:
+    """Keep-alive requests one after another until `stop`. A 503 is retried as `retry` says: "honour" waits its
+    Retry-After, "immediate" sends again at once (as many real clients do). Latency runs from a request's first
+    attempt to its answer."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    start = time.perf_counter()
     while time.perf_counter() < stop:
-        start = time.perf_counter()
         try:
             connection.request("POST", "/v1/analyze", body, {"Content-Type": "image/jpeg"})
             response = connection.getresponse()
             payload = response.read()
+            if response.will_close:
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            if response.status == 503:
+                out["rejections"].append(1)
+                if retry == "honour":
+                    time.sleep(float(response.headers.get("Retry-After", "1")))
+                continue  # the same request again: its latency keeps counting
             if response.status != 200 or b'"faces":[{' not in payload:
-                errors.append(f"HTTP {response.status}: {payload[:120]!r}")
-                continue
-            latencies.append(time.perf_counter() - start)
+                out["errors"].append(f"HTTP {response.status}: {payload[:120]!r}")
+            else:
+                out["latencies"].append(time.perf_counter() - start)
         except (OSError, http.client.HTTPException) as exc:
-            errors.append(repr(exc))
+            out["errors"].append(repr(exc))
             connection.close()
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        start = time.perf_counter()
     connection.close()
 
 
-def run(port: int, clients: int, seconds: float, body: bytes) -> tuple[list, list]:
-    latencies, errors = [], []
+def run(port: int, clients: int, seconds: float, body: bytes, retry: str = "honour") -> dict:
+    out: dict = {"latencies": [], "errors": [], "rejections": []}
     stop = time.perf_counter() + seconds
-    threads = [threading.Thread(target=client, args=(port, body, stop, latencies, errors)) for _ in range(clients)]
+    threads = [threading.Thread(target=client, args=(port, body, stop, retry, out)) for _ in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return latencies, errors
+    return out
 
 
 def main() -> None:
@@ -98,6 +111,13 @@ def main() -> None:
     parser.add_argument("--model", default="fast")
     parser.add_argument("--detector", default="mtcnn")
     parser.add_argument("--min-face", type=int, default=20)
+    parser.add_argument(
+        "--retry",
+        nargs="+",
+        default=["honour"],
+        choices=("honour", "immediate"),
+        help="what clients do with a 503: wait its Retry-After, or send again at once",
+    )
     args = parser.parse_args()
     body = photo_jpeg()
     server, port = start_server(args)
@@ -106,18 +126,22 @@ def main() -> None:
         print(f"# {os.cpu_count()} cores; ferkit serve --model {args.model} --detector {args.detector} "
               f"--min-face {args.min_face} --workers {args.workers}; 640x480 JPEG ({len(body) // 1024} KB), "
               f"one face; {args.seconds:g} s per row")  # fmt: skip
-        print("| clients | requests | requests/s | p50 ms | p99 ms | errors | RSS before MiB | RSS after MiB |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| clients | on 503 | served | served/s | p50 ms | p99 ms | 503s | errors | RSS MiB before | after |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for n in args.clients:
-            before = rss_mib(server.pid)
-            latencies, errors = run(port, n, args.seconds, body)
-            after = rss_mib(server.pid)
-            ms = np.array(latencies) * 1000
-            p50, p99 = (np.percentile(ms, q) for q in (50, 99)) if len(ms) else (float("nan"),) * 2
-            print(f"| {n} | {len(ms)} | {len(ms) / args.seconds:.1f} | {p50:.0f} | {p99:.0f} | {len(errors)} "
-                  f"| {before:.0f} | {after:.0f} |", flush=True)  # fmt: skip
-            for e in errors[:3]:
-                print(f"#   error: {e}")
+            for retry in args.retry:
+                before = rss_mib(server.pid)
+                out = run(port, n, args.seconds, body, retry)
+                after = rss_mib(server.pid)
+                ms = np.array(out["latencies"]) * 1000
+                p50, p99 = (np.percentile(ms, q) for q in (50, 99)) if len(ms) else (float("nan"),) * 2
+                print(
+                    f"| {n} | {retry} | {len(ms)} | {len(ms) / args.seconds:.1f} | {p50:.0f} | {p99:.0f} "
+                    f"| {len(out['rejections'])} | {len(out['errors'])} | {before:.0f} | {after:.0f} |",
+                    flush=True,
+                )
+                for e in out["errors"][:3]:
+                    print(f"#   error: {e}")
     finally:
         server.terminate()
         server.wait(10)

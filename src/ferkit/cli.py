@@ -296,10 +296,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 writer.write(str(source), faces, None)
                 if args.save:
                     saved.add(save_annotated(source, faces, args.save, saved))
-            except FerkitError as exc:  # the batch goes on; the exit code says something failed
-                failures += 1
-                writer.write(str(source), [], str(exc))
-                print(f"ferkit: error: {exc}", file=sys.stderr)
+            except Exception as exc:  # noqa: BLE001  one bad input never costs the rest of the batch
+                failures += 1  # the exit code says something failed
+                message = str(exc) if isinstance(exc, FerkitError) else f"{source}: {type(exc).__name__}: {exc}"
+                message = " ".join(message.split())  # one line, whatever the library's message looked like
+                writer.write(str(source), [], message)
+                print(f"ferkit: error: {message}", file=sys.stderr)
     return 1 if failures else 0
 
 

@@ -1,4 +1,5 @@
 import asyncio
+import contextlib
 import io
 import threading
 from pathlib import Path
@@ -175,10 +176,12 @@ def test_pool_is_bounded_and_concurrent_results_equal_sequential_ones(analyzer):
 def test_busy_is_503_with_retry_after(analyzer):
     app = create_app(analyzer, ServeSettings(workers=1))
 
-    async def always_busy(job, *args):
+    @contextlib.contextmanager
+    def always_busy():
         raise Busy("2 requests are in progress or waiting; retry in a moment")
+        yield
 
-    app.state.pool.run = always_busy
+    app.state.pool.admit = always_busy
     with TestClient(app) as c:
         response = c.post("/v1/analyze", content=EXAMPLE.read_bytes())
     assert_error(response, 503, "retry")
@@ -218,11 +221,11 @@ def test_an_unexpected_failure_is_a_json_500_and_the_server_goes_on(analyzer):
     async def broken(job, *args):
         raise RuntimeError("boom")
 
-    real = app.state.pool.run
-    app.state.pool.run = broken
+    real = app.state.pool.execute
+    app.state.pool.execute = broken
     with TestClient(app, raise_server_exceptions=False) as c:
         assert_error(c.post("/v1/analyze", content=EXAMPLE.read_bytes()), 500, "internal error")
-        app.state.pool.run = real
+        app.state.pool.execute = real
         assert c.post("/v1/analyze", content=EXAMPLE.read_bytes()).status_code == 200
 
 
@@ -240,3 +243,31 @@ def test_explain_returns_the_image_with_heatmaps_on_the_faces(client):
     assert sad.status_code == 200 and sad.content != response.content
     assert_error(client.post("/v1/explain?class=joy", content=data), 422, "happy")
     assert_error(client.post("/v1/explain?method=saliency", content=data), 422, "method")
+
+
+def test_a_rejected_request_is_answered_before_its_upload_is_read(analyzer):
+    """Under overload a 503 must cost next to nothing: the body is never received, let alone decoded."""
+    app = create_app(analyzer, ServeSettings(workers=1, max_waiting=0, busy_delay=0))
+    received, sent = [], []
+
+    async def receive():
+        received.append(True)
+        return {"type": "http.request", "body": EXAMPLE.read_bytes(), "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/v1/analyze", "raw_path": b"/v1/analyze", "query_string": b"", "root_path": "",
+             "headers": [(b"content-type", b"image/jpeg")], "client": ("127.0.0.1", 1),
+             "server": ("127.0.0.1", 80)}  # fmt: skip
+
+    async def while_full():
+        with app.state.pool.admit():  # the only place is taken
+            await app(scope, receive, send)
+
+    asyncio.run(while_full())
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 503 and (b"retry-after", b"1") in start["headers"]
+    assert not received
+    app.state.pool.close()

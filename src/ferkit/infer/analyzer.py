@@ -43,9 +43,9 @@ class Analyzer:
         scale = min(1.0, DETECT_MAX_SIDE / max(rgb.shape[:2]))
         if scale == 1.0:
             return self.detector(rgb)
-        small = cv2.resize(
-            rgb, (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)), interpolation=cv2.INTER_AREA
-        )
+        # a side may round to 0 (a 1 x 10,000 strip): keep at least one pixel, as OpenCV requires
+        size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
+        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         found = self.detector(small)
         for d in found:
             d.box = tuple(v / scale for v in d.box)

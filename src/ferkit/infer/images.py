@@ -21,13 +21,31 @@ def to_rgb(image) -> np.ndarray:
     if isinstance(image, Image.Image):
         return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
     arr = np.asarray(image)
+    if arr.ndim == 3 and arr.shape[2] in (1, 2):  # gray, or gray + alpha
+        arr = arr[..., 0]
     if arr.ndim == 2:
         arr = np.repeat(arr[..., None], 3, axis=2)
-    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
-        raise FerkitError(f"an image array must be (H, W), (H, W, 3) or (H, W, 4), not {arr.shape}")
-    if arr.dtype != np.uint8:
-        arr = np.clip(arr, 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(arr[..., :3])
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4) or arr.size == 0:
+        raise FerkitError(f"an image array must be (H, W), (H, W, 3) or (H, W, 4) and not empty, not {arr.shape}")
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool) or np.iscomplexobj(arr):
+        raise FerkitError(f"an image array must hold numbers, not {arr.dtype}")
+    return np.ascontiguousarray(as_uint8(arr[..., :3]))
+
+
+def as_uint8(arr: np.ndarray) -> np.ndarray:
+    """Pixels of any numeric dtype as uint8: booleans as 0/255, integers above 255 as 16-bit (divided by 257),
+    floats in [0, 1] scaled by 255 and others clipped to [0, 255]; NaN and infinities become 0 or 255."""
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype == bool:
+        return arr.astype(np.uint8) * 255
+    values = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=255.0, neginf=0.0)
+    high = float(values.max()) if values.size else 0.0
+    if np.issubdtype(arr.dtype, np.integer) and high > 255:
+        values = values / 257.0
+    elif np.issubdtype(arr.dtype, np.floating) and high <= 1.0:
+        values = values * 255.0
+    return np.clip(values, 0, 255).round().astype(np.uint8)
 
 
 def read_rgb(path: Path) -> np.ndarray:
@@ -54,9 +72,10 @@ def decode_rgb(source, name: str, max_pixels: int | None = None) -> np.ndarray:
                 )
             img.seek(0)  # the first frame of an animated GIF or WebP
             img = ImageOps.exif_transpose(img)
-            if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-                arr = np.asarray(img, dtype=np.float64)
-                img = Image.fromarray((arr / 257 if arr.max() > 255 else arr).clip(0, 255).astype(np.uint8))
+            if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):  # no direct conversion to 8-bit RGB
+                img = Image.fromarray(as_uint8(np.asarray(img)))
+            if img.width < 1 or img.height < 1:
+                raise FerkitError(f"{name}: the image is {img.width}x{img.height} pixels")
             return np.asarray(img.convert("RGB"))
     except UnidentifiedImageError:
         raise FerkitError(f"{name}: not an image") from None

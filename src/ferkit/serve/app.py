@@ -3,6 +3,7 @@ body {"error": message, "status": code} with a message a person can act on."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import logging
@@ -43,6 +44,7 @@ class ServeSettings:
     max_video_seconds: float = 60.0
     workers: int = 2  # inference threads, each with its own detector
     max_waiting: int = 32  # requests queued beyond the workers before 503
+    busy_delay: float = 0.2  # seconds a 503 is held before it is sent, pacing clients that retry at once
     cors_origins: list[str] = field(default_factory=list)  # none: browsers allow only same-origin pages
 
 
@@ -192,8 +194,12 @@ def create_app(analyzer: Analyzer, settings: ServeSettings | None = None) -> Fas
 
     @app.exception_handler(Busy)
     async def _busy(request, exc: Busy):
+        # Clients that retry at once would keep the event loop (and the GIL the workers need) busy with
+        # rejections; holding each rejection a moment costs no CPU and paces them.
+        await asyncio.sleep(settings.busy_delay)
         response = error_response(503, str(exc))
         response.headers["Retry-After"] = "1"
+        response.headers["Connection"] = "close"  # the unread upload is not drained; the client reconnects
         return response
 
     @app.exception_handler(RequestValidationError)
@@ -225,11 +231,12 @@ def create_app(analyzer: Analyzer, settings: ServeSettings | None = None) -> Fas
     )
     async def analyze(request: Request, annotate: bool = Query(False, description="return the annotated PNG")):
         started = time.perf_counter()
-        data, name = await upload(request, settings.max_upload_bytes, "the image")
-        if annotate:
-            png, n = await pool.run(_annotated_png, data, name, settings.max_pixels)
-            return Response(png, media_type="image/png", headers={"X-Faces": str(n)})
-        faces, (width, height) = await pool.run(_analyze, data, name, settings.max_pixels)
+        with pool.admit():  # before the upload is read: a rejected request costs next to nothing
+            data, name = await upload(request, settings.max_upload_bytes, "the image")
+            if annotate:
+                png, n = await pool.execute(_annotated_png, data, name, settings.max_pixels)
+                return Response(png, media_type="image/png", headers={"X-Faces": str(n)})
+            faces, (width, height) = await pool.execute(_analyze, data, name, settings.max_pixels)
         return {
             "faces": [f.to_dict() for f in faces],
             "model": analyzer.model_name,
@@ -251,8 +258,9 @@ def create_app(analyzer: Analyzer, settings: ServeSettings | None = None) -> Fas
         classes = list(analyzer.model.classes)
         if class_name is not None and class_name not in classes:
             raise ApiError(422, f"class {class_name!r} is not one of the model's classes: {', '.join(classes)}")
-        data, name = await upload(request, settings.max_upload_bytes, "the image")
-        png, n = await pool.run(_gradcam_png, data, name, settings.max_pixels, class_name, method)
+        with pool.admit():
+            data, name = await upload(request, settings.max_upload_bytes, "the image")
+            png, n = await pool.execute(_gradcam_png, data, name, settings.max_pixels, class_name, method)
         return Response(png, media_type="image/png", headers={"X-Faces": str(n)})
 
     @app.post("/v1/analyze-video", summary="per-frame faces and expressions in a short clip")
@@ -262,8 +270,9 @@ def create_app(analyzer: Analyzer, settings: ServeSettings | None = None) -> Fas
         detect_every: int = Query(1, ge=1, le=100, description="run the face detector on every n-th analysed frame"),
     ):
         started = time.perf_counter()
-        data, _ = await upload(request, settings.max_video_bytes, "the video")
-        result = await pool.run(_analyze_clip, data, stride, detect_every, settings.max_video_seconds)
+        with pool.admit():
+            data, _ = await upload(request, settings.max_video_bytes, "the video")
+            result = await pool.execute(_analyze_clip, data, stride, detect_every, settings.max_video_seconds)
         return {**result, "model": analyzer.model_name, "ms": round((time.perf_counter() - started) * 1000, 1)}
 
     static = Path(str(resources.files("ferkit.serve") / "static"))

@@ -4,6 +4,7 @@ how many requests may wait, and nothing that blocks the event loop."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import queue
 from concurrent.futures import ThreadPoolExecutor
@@ -31,17 +32,32 @@ class AnalyzerPool:
         for _ in range(workers - 1):
             self._free.put(analyzer.replica())
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="ferkit-infer")
-        self._waiting = 0  # only touched on the event loop's thread
+        self._waiting = 0  # admitted requests, running or waiting; only touched on the event loop's thread
 
-    async def run(self, job, *args):
-        """`job(analyzer, *args)` on a worker thread with an analyzer of its own; raises Busy when the queue is full."""
-        if self._waiting >= self.max_waiting + self.workers:
+    @property
+    def full(self) -> bool:
+        return self._waiting >= self.max_waiting + self.workers
+
+    @contextlib.contextmanager
+    def admit(self):
+        """Reserve a place for one request, or raise Busy at once. The server admits a request before it reads the
+        upload, so a rejection costs no reading, parsing or decoding."""
+        if self.full:
             raise Busy(f"{self._waiting} requests are in progress or waiting; retry in a moment")
         self._waiting += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, job, args)
+            yield
         finally:
             self._waiting -= 1
+
+    async def execute(self, job, *args):
+        """`job(analyzer, *args)` on a worker thread with an analyzer of its own (the caller has been admitted)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, job, args)
+
+    async def run(self, job, *args):
+        """Admit, then execute: raises Busy when the queue is full."""
+        with self.admit():
+            return await self.execute(job, *args)
 
     def _call(self, job, args):
         analyzer = self._free.get()
