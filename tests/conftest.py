@@ -64,3 +64,18 @@ def save_image(path: Path, array: np.ndarray, **kw) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(array).save(path, **kw)
     return path
+
+
+def _hypothesis_profiles() -> None:
+    """Under CI the property-based tests replay the same examples every run (a red CI is then reproducible);
+    locally each run explores new ones."""
+    import os
+
+    from hypothesis import settings
+
+    settings.register_profile("ci", derandomize=True, print_blob=True)
+    if os.environ.get("CI"):
+        settings.load_profile("ci")
+
+
+_hypothesis_profiles()

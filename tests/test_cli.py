@@ -111,3 +111,33 @@ def test_train_and_evaluate_report_bad_input_clearly(tmp_path):
         result = ferkit(*args, cache_dir=tmp_path / "c")
         assert result.returncode == 2, (args, result.stderr)
         assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_predict_goes_through_a_folder_of_odd_files_and_explain_names_a_bad_one(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from tests.fuzz import EXAMPLE, real_files
+
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    Image.fromarray(np.full((1, 10_000), 128, np.uint8)).save(folder / "strip.png")  # once a traceback
+    Image.fromarray(np.full((30, 40), 40_000, np.uint16)).save(folder / "gray16.png")
+    (folder / "truncated.jpg").write_bytes(real_files()[".jpg"][:300])
+    (folder / "empty.jpg").write_bytes(b"")
+    (folder / "text.png").write_text("not an image")
+    (folder / "broken.mp4").write_bytes(real_files()[".mp4"][:200])
+    (folder / "z_face.jpg").write_bytes(EXAMPLE.read_bytes())
+    result = ferkit("predict", folder, "--json", tmp_path / "out.jsonl", cache_dir=tmp_path / "c")
+    assert result.returncode == 1 and "Traceback" not in result.stderr  # some inputs failed; the batch went on
+    lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    by_name = {os.path.basename(r["source"]): r for r in lines if r["frame"] is None}
+    assert set(by_name) >= {"strip.png", "gray16.png", "truncated.jpg", "empty.jpg", "text.png", "z_face.jpg"}
+    assert by_name["strip.png"]["error"] is None and by_name["gray16.png"]["error"] is None
+    for name in ("truncated.jpg", "empty.jpg", "text.png"):
+        assert name in by_name[name]["error"] and "\n" not in by_name[name]["error"]
+    assert by_name["z_face.jpg"]["faces"] and by_name["z_face.jpg"]["error"] is None
+    explained = ferkit("explain", folder / "text.png", "--out", tmp_path / "x", cache_dir=tmp_path / "c")
+    assert explained.returncode == 2 and "text.png" in explained.stderr and "Traceback" not in explained.stderr
+    strip = ferkit("explain", folder / "strip.png", "--out", tmp_path / "y", cache_dir=tmp_path / "c")
+    assert strip.returncode == 0 and (tmp_path / "y/index.html").is_file()

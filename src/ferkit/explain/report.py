@@ -20,10 +20,11 @@ from ferkit.faces.detect import Detection
 from ferkit.fileio import atomic_path, atomic_write_text
 from ferkit.infer.analyzer import Analyzer
 from ferkit.infer.draw import draw_faces
-from ferkit.infer.images import to_rgb
+from ferkit.infer.images import shrink_to, to_rgb
 from ferkit.infer.result import Face
 from ferkit.preprocess import center_crop, normalize, to_uint8_tensor, to_unit
 
+MIN_FILTER_SIDE = 16  # pixels a side the Sobel, template and pooling pictures need
 FILTER_SIDE = 512  # the classic filters run on the image scaled to this longest side, so pictures stay readable
 FACE_VIEW = 192  # pixels a side for pictures of the model's input
 
@@ -209,8 +210,10 @@ def _sections_layers(model, x: torch.Tensor, view: np.ndarray, out: Path, result
 
 
 def _sections_filters(rgb: np.ndarray, faces: list[Face], views: np.ndarray, out: Path, result: Explanation) -> list:
-    scale = min(1.0, FILTER_SIDE / max(rgb.shape[:2]))
-    small = cv2.resize(rgb, (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)), interpolation=cv2.INTER_AREA)
+    small, scale = shrink_to(rgb, FILTER_SIDE)
+    if min(small.shape[:2]) < MIN_FILTER_SIDE:  # a strip or a speck: no 3x3 kernel or template fits
+        return [_figure(f"The image is {rgb.shape[1]}×{rgb.shape[0]} pixels: too thin for the classic filters' "
+                        f"pictures, which need at least {MIN_FILTER_SIDE} pixels a side.", [])]  # fmt: skip
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
     gx, gy, mag = sobel(gray)
     bound = max(float(np.abs(gx).max()), float(np.abs(gy).max()), 1e-6)

@@ -8,7 +8,7 @@ import torch
 
 from ferkit.faces import create_detector
 from ferkit.faces.align import align
-from ferkit.infer.images import to_rgb
+from ferkit.infer.images import shrink_to, to_rgb
 from ferkit.infer.result import Face
 from ferkit.models import load_model
 from ferkit.models.predict import predict_proba
@@ -38,14 +38,9 @@ class Analyzer:
 
     def detect(self, rgb: np.ndarray):
         """Detections in the original image's pixels; huge images are searched at a reduced size."""
-        import cv2
-
-        scale = min(1.0, DETECT_MAX_SIDE / max(rgb.shape[:2]))
+        small, scale = shrink_to(rgb, DETECT_MAX_SIDE)
         if scale == 1.0:
             return self.detector(rgb)
-        # a side may round to 0 (a 1 x 10,000 strip): keep at least one pixel, as OpenCV requires
-        size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
-        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         found = self.detector(small)
         for d in found:
             d.box = tuple(v / scale for v in d.box)

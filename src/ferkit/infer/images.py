@@ -48,6 +48,18 @@ def as_uint8(arr: np.ndarray) -> np.ndarray:
     return np.clip(values, 0, 255).round().astype(np.uint8)
 
 
+def shrink_to(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """(image scaled down so its longer side is at most `max_side`, the scale used); never below one pixel a side,
+    as OpenCV requires (a 1 x 10,000 strip stays 1 pixel high)."""
+    import cv2
+
+    scale = min(1.0, max_side / max(image.shape[:2]))
+    if scale == 1.0:
+        return image, 1.0
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+
+
 def read_rgb(path: Path) -> np.ndarray:
     """Decode any image file PIL knows (by content, not extension), honouring its EXIF orientation."""
     try:
