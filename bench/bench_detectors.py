@@ -18,24 +18,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from ferkit.faces import create_detector
-
-
-def iou(a, b) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    ax2, ay2, bx2, by2 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
-    inter = max(0.0, min(ax2, bx2) - max(a[0], b[0])) * max(0.0, min(ay2, by2) - max(a[1], b[1]))
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
-
-
-def matches(truth: list, found: list, threshold: float = 0.5) -> int:
-    """Greedy one-to-one matching, best overlaps first; returns the number of matched pairs."""
-    pairs = sorted(((iou(t, f), i, j) for i, t in enumerate(truth) for j, f in enumerate(found)), reverse=True)
-    used_t, used_f = set(), set()
-    for overlap, i, j in pairs:
-        if overlap >= threshold and i not in used_t and j not in used_f:
-            used_t.add(i)
-            used_f.add(j)
-    return len(used_t)
+from ferkit.faces.scoring import matches
 
 
 def main() -> None:

@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pr.add_argument("--detector", default="mtcnn", choices=("mtcnn", "haar"))
     pr.add_argument("--min-face", type=int, default=20, help="smallest face side in pixels (default 20)")
+    pr.add_argument("--min-score", type=float, help="drop detections scoring less (default: 0.95 for MTCNN)")
     pr.add_argument("--tta", default="none", choices=("none", "flip", "tencrop"))
     pr.add_argument("--batch", type=int, default=64, help="faces per classifier batch (default 64)")
     pr.add_argument("--json", type=Path, help="also write the JSON Lines to this file (stdout always gets them)")
@@ -141,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sv.add_argument("--detector", default="mtcnn", choices=("mtcnn", "haar"))
     sv.add_argument("--min-face", type=int, default=20, help="smallest face side in pixels (default 20)")
+    sv.add_argument("--min-score", type=float, help="drop detections scoring less (default: 0.95 for MTCNN)")
     sv.add_argument("--tta", default="none", choices=("none", "flip", "tencrop"))
     sv.add_argument("--workers", type=int, help="inference threads (default: one per CPU core)")
     sv.add_argument("--max-upload-mb", type=float, default=10, help="largest image upload (default 10 MB)")
@@ -157,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", default="default", help="shipped model name (default, fast, ferplus) or checkpoint folder"
     )
     xp.add_argument("--detector", default="mtcnn", choices=("mtcnn", "haar"))
+    xp.add_argument("--min-score", type=float, help="drop detections scoring less (default: 0.95 for MTCNN)")
     xp.add_argument("--layer", help="feature map for Grad-CAM (default: the last before the head); see --list-layers")
     xp.add_argument("--class", dest="class_name", help="explain this class instead of each face's prediction")
     xp.add_argument("--list-layers", action="store_true", help="print the layer names --layer accepts and stop")
@@ -228,7 +231,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from ferkit.explain import explain, layer_names
     from ferkit.infer import Analyzer
 
-    analyzer = Analyzer(args.model, args.detector)
+    analyzer = Analyzer(args.model, args.detector, min_score=args.min_score)
     names = layer_names(analyzer.model)
     if args.list_layers:
         print("\n".join(names))
@@ -260,7 +263,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise FerkitError(f"--workers must be 1 or more and --port 0 or more (got {workers}, {args.port})")
     torch.set_num_threads(split_threads(workers))  # the workers share the cores instead of each taking all
     analyzer = Analyzer(args.model, args.detector, min_face=args.min_face, tta=args.tta,
-                        threads=split_threads(workers))  # fmt: skip
+                        threads=split_threads(workers), min_score=args.min_score)  # fmt: skip
     mb = 1 << 20
     settings = ServeSettings(
         max_upload_bytes=int(args.max_upload_mb * mb), max_pixels=args.max_pixels,
@@ -281,7 +284,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     if args.batch < 1:
         raise FerkitError(f"--batch must be 1 or more, not {args.batch}")
-    analyzer = Analyzer(args.model, args.detector, args.min_face, args.tta, batch=args.batch)
+    analyzer = Analyzer(args.model, args.detector, args.min_face, args.tta, batch=args.batch, min_score=args.min_score)
     failures, saved = 0, set()
     from tqdm import tqdm
 

@@ -60,3 +60,32 @@ def test_nms_square_and_unknown_detector():
     assert _square(np.array([[0, 0, 10, 4]], float)).tolist() == [[0, -3, 10, 7]]
     with pytest.raises(FerkitError, match="unknown detector 'yolo'"):
         create_detector("yolo")
+
+
+def test_box_scoring():
+    from ferkit.faces.scoring import iou, matches, score_detections
+
+    assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1 and iou((0, 0, 10, 10), (20, 20, 5, 5)) == 0
+    assert iou((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
+    assert matches([(0, 0, 10, 10), (30, 30, 10, 10)], [(1, 1, 10, 10), (2, 2, 10, 10)]) == 1  # one-to-one
+    scores = score_detections({"a": [(0, 0, 10, 10)], "b": [(0, 0, 4, 4)]}, {"a": [(0, 0, 10, 10), (50, 50, 9, 9)]})
+    assert scores["recall"] == 0.5 and scores["false"] == 1 and scores["false_per_image"] == 0.5
+
+
+def test_the_default_min_score_keeps_every_labelled_face_and_drops_the_false_ones():
+    """The threshold was chosen on ../shared's 43 hand-labelled faces: it must cost no recall there."""
+    from PIL import ImageOps
+
+    from ferkit.faces.scoring import read_boxes, score_detections
+    from ferkit.infer import Analyzer
+
+    csv_path = SHARED / "photos/face_boxes_dlib_pascal.csv"
+    if not csv_path.is_file():
+        pytest.skip(f"{csv_path} is not present")
+    truth = read_boxes(csv_path)
+    images = {p: np.asarray(ImageOps.exif_transpose(Image.open(p)).convert("RGB")) for p in truth}
+    analyzer = Analyzer("fast")
+    everything = score_detections(truth, {p: [d.box for d in analyzer.detect(rgb, 0.0)] for p, rgb in images.items()})
+    default = score_detections(truth, {p: [d.box for d in analyzer.detect(rgb)] for p, rgb in images.items()})
+    assert analyzer.min_score == 0.95
+    assert default["found"] == everything["found"] >= 42 and default["false"] == 0 < everything["false"]

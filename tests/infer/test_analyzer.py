@@ -156,3 +156,11 @@ def test_every_photo_in_shared_runs_without_a_crash(analyzer, shared):
             assert faces == [], path  # dogs, horses, an eagle, The Scream, an empty room
         elif seen.split()[0].isdigit():
             assert len(faces) >= int(seen.split()[0].rstrip("+")) - 1, path
+
+
+def test_min_score_drops_the_false_face_on_the_astronauts_suit(analyzer):
+    assert len(analyzer.analyze(EXAMPLE)) == 1  # the default, 0.95 for MTCNN
+    both = analyzer.analyze(EXAMPLE, min_score=0.5)
+    assert len(both) == 2 and 0.5 <= both[1].score < 0.95
+    assert Analyzer("fast", detector="haar").min_score == 0.0  # Haar's scores are not probabilities
+    assert len(Analyzer("fast", min_score=0.5).replica().analyze(EXAMPLE)) == 2

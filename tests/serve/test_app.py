@@ -271,3 +271,11 @@ def test_a_rejected_request_is_answered_before_its_upload_is_read(analyzer):
     assert start["status"] == 503 and (b"retry-after", b"1") in start["headers"]
     assert not received
     app.state.pool.close()
+
+
+def test_min_score_per_request_and_the_servers_default(client):
+    data = EXAMPLE.read_bytes()
+    assert len(client.post("/v1/analyze", content=data).json()["faces"]) == 1  # the suit's 0.90 "face" is dropped
+    assert len(client.post("/v1/analyze?min_score=0.5", content=data).json()["faces"]) == 2
+    assert_error(client.post("/v1/analyze?min_score=2", content=data), 422, "min_score")
+    assert client.get("/v1/models").json()["models"][0]["min_score"] == 0.95

@@ -19,15 +19,19 @@ DETECT_MAX_SIDE = 1280
 
 class Analyzer:
     def __init__(self, model="default", detector: str = "mtcnn", min_face: int = 20, tta: str = "none",
-                 device: str = "cpu", batch: int = 64, threads: int | None = None) -> None:  # fmt: skip
+                 device: str = "cpu", batch: int = 64, threads: int | None = None,
+                 min_score: float | None = None) -> None:  # fmt: skip
         """`model`: a shipped name, a checkpoint folder, or a model already loaded (shared, not copied).
-        `threads`: CPU threads for the detector (default: its library's choice)."""
+        `threads`: CPU threads for the detector (default: its library's choice). `min_score`: detections scoring
+        less are dropped (default: the detector's, 0.95 for MTCNN)."""
         self.model = model if isinstance(model, torch.nn.Module) else load_model(model, device)
         self.model_name = getattr(model, "name", None) if isinstance(model, torch.nn.Module) else str(model)
         options = {} if threads is None else {"threads": threads}
         self.detector = create_detector(detector, min_face=min_face, **options)
+        self.min_score = self.detector.default_min_score if min_score is None else float(min_score)
         self.tta, self.batch = tta, batch
-        self._settings = {"detector": detector, "min_face": min_face, "tta": tta, "batch": batch, "threads": threads}
+        self._settings = {"detector": detector, "min_face": min_face, "tta": tta, "batch": batch, "threads": threads,
+                          "min_score": min_score}  # fmt: skip
 
     def replica(self) -> Analyzer:
         """Another Analyzer with its own detector but this one's model (read-only at inference, so sharing it
@@ -36,21 +40,22 @@ class Analyzer:
         twin.model_name = self.model_name
         return twin
 
-    def detect(self, rgb: np.ndarray):
-        """Detections in the original image's pixels; huge images are searched at a reduced size."""
+    def detect(self, rgb: np.ndarray, min_score: float | None = None):
+        """Detections scoring at least `min_score` (default: the Analyzer's), in the original image's pixels;
+        huge images are searched at a reduced size."""
+        threshold = self.min_score if min_score is None else min_score
         small, scale = shrink_to(rgb, DETECT_MAX_SIDE)
-        if scale == 1.0:
-            return self.detector(rgb)
-        found = self.detector(small)
-        for d in found:
-            d.box = tuple(v / scale for v in d.box)
-            d.landmarks = None if d.landmarks is None else d.landmarks / scale
+        found = [d for d in self.detector(small) if d.score >= threshold]
+        if scale != 1.0:
+            for d in found:
+                d.box = tuple(v / scale for v in d.box)
+                d.landmarks = None if d.landmarks is None else d.landmarks / scale
         return found
 
-    def analyze(self, image) -> list[Face]:
+    def analyze(self, image, min_score: float | None = None) -> list[Face]:
         """Every face in `image` (an array, a path or a PIL image), most confident detection first."""
         rgb = to_rgb(image)
-        return self.classify(rgb, self.detect(rgb))
+        return self.classify(rgb, self.detect(rgb, min_score))
 
     def classify(self, rgb: np.ndarray, detections) -> list[Face]:
         """Faces for detections already made on `rgb` (or on a recent video frame): align, then the model."""

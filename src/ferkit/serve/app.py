@@ -121,6 +121,7 @@ def model_summary(analyzer: Analyzer) -> dict:
         "calibration": meta.get("calibration"),
         "data": {k: v for k, v in meta.get("data", {}).items() if k != "path"},
         "detector": analyzer.detector.name,
+        "min_score": analyzer.min_score,
         "ferkit": __version__,
     }
 
@@ -129,14 +130,16 @@ def model_summary(analyzer: Analyzer) -> dict:
 # that doing it on the event loop would stall every other request.
 
 
-def _analyze(analyzer: Analyzer, data: bytes, name: str, max_pixels: int) -> tuple[list, tuple[int, int]]:
+def _analyze(analyzer: Analyzer, data: bytes, name: str, max_pixels: int,
+             min_score: float | None) -> tuple[list, tuple[int, int]]:  # fmt: skip
     rgb = decode_image(data, name, max_pixels)
-    return analyzer.analyze(rgb), (int(rgb.shape[1]), int(rgb.shape[0]))
+    return analyzer.analyze(rgb, min_score), (int(rgb.shape[1]), int(rgb.shape[0]))
 
 
-def _annotated_png(analyzer: Analyzer, data: bytes, name: str, max_pixels: int) -> tuple[bytes, int]:
+def _annotated_png(analyzer: Analyzer, data: bytes, name: str, max_pixels: int,
+                   min_score: float | None) -> tuple[bytes, int]:  # fmt: skip
     rgb = decode_image(data, name, max_pixels)
-    faces = analyzer.analyze(rgb)
+    faces = analyzer.analyze(rgb, min_score)
     ok, png = cv2.imencode(".png", cv2.cvtColor(draw_faces(rgb, faces), cv2.COLOR_RGB2BGR))
     return png.tobytes(), len(faces)
 
@@ -229,14 +232,20 @@ def create_app(analyzer: Analyzer, settings: ServeSettings | None = None) -> Fas
         summary="faces and expression probabilities in one image (multipart file or raw body)",
         responses={200: {"content": {"image/png": {}}, "description": "JSON, or a PNG with annotate=true"}},
     )
-    async def analyze(request: Request, annotate: bool = Query(False, description="return the annotated PNG")):
+    async def analyze(
+        request: Request,
+        annotate: bool = Query(False, description="return the annotated PNG"),
+        min_score: float | None = Query(
+            None, ge=0, le=1, description="drop detections scoring less (default: the server's --min-score)"
+        ),  # fmt: skip
+    ):
         started = time.perf_counter()
         with pool.admit():  # before the upload is read: a rejected request costs next to nothing
             data, name = await upload(request, settings.max_upload_bytes, "the image")
             if annotate:
-                png, n = await pool.execute(_annotated_png, data, name, settings.max_pixels)
+                png, n = await pool.execute(_annotated_png, data, name, settings.max_pixels, min_score)
                 return Response(png, media_type="image/png", headers={"X-Faces": str(n)})
-            faces, (width, height) = await pool.execute(_analyze, data, name, settings.max_pixels)
+            faces, (width, height) = await pool.execute(_analyze, data, name, settings.max_pixels, min_score)
         return {
             "faces": [f.to_dict() for f in faces],
             "model": analyzer.model_name,
