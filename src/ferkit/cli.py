@@ -396,7 +396,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ferkit.engine.card import write_model_card
+    from ferkit.engine.card import checkpoint_metas, write_model_card
     from ferkit.engine.evaluate import evaluate, load_models, write_plots
     from ferkit.engine.trainer import resolve_device
 
@@ -405,7 +405,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     report = evaluate(models, dataset, args.split, args.tta, args.model)
     if args.out:
         plots = write_plots(report, args.out)
-        card = write_model_card(report, [m.meta for m in models], plots, args.out)
+        card = write_model_card(report, [meta for m in models for meta in checkpoint_metas(m)], plots, args.out)
         print(f"model card: {card}", file=sys.stderr)
     if args.json:
         slim = {**report, "splits": {k: {f: v for f, v in r.items() if f != "reliability"}

@@ -58,9 +58,11 @@ def test_the_command(members, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "2 members, PublicTest accuracy" in result.stdout
     evaluated = ferkit("evaluate", "--model", tmp_path / "ens", "--data", data, "--split", "PublicTest", "--json",
-                       cache_dir=tmp_path / "c")  # fmt: skip
+                       "--out", tmp_path / "card", cache_dir=tmp_path / "c")  # fmt: skip
     assert evaluated.returncode == 0, evaluated.stderr
     assert json.loads(evaluated.stdout)["splits"]["PublicTest"]["n"] == 20
+    card = (tmp_path / "card/MODEL_CARD.md").read_text()
+    assert "ensemble of 2 checkpoints" in card and card.count("architecture `fastnet`") == 2
     missing = ferkit("ensemble", a, tmp_path / "nowhere", "--data", data, "--out", tmp_path / "e2",
                      cache_dir=tmp_path / "c")  # fmt: skip
     assert missing.returncode == 2 and "nowhere" in missing.stderr

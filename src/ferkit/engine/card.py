@@ -21,6 +21,23 @@ def _pct(x: float) -> str:
     return f"{100 * x:.2f}%"
 
 
+def checkpoint_metas(model) -> list[dict]:
+    """The metadata a card describes: the model's own, then (for an ensemble) each member's, depth first."""
+    members = getattr(model, "members", None)
+    return [model.meta] + ([] if members is None else [m for member in members for m in checkpoint_metas(member)])
+
+
+def _ensemble_lines(meta: dict) -> list[str]:
+    cal, metrics = meta.get("calibration", {}), meta.get("metrics", {})
+    return [
+        f"- ensemble of {len(meta['members'])} checkpoints ({', '.join(meta['members'])}): their calibrated "
+        f"probabilities averaged, then a temperature of {cal.get('temperature', 1.0):.3f} fitted on "
+        f"{cal.get('split', 'nothing')} ({metrics.get('val_split', '?')} accuracy "
+        f"{_pct(metrics['val_accuracy']) if 'val_accuracy' in metrics else '?'}); its members:",
+        "",
+    ]
+
+
 def write_model_card(report: dict, metas: list[dict], plots: dict[str, str], out: Path) -> Path:
     """Markdown for people, JSON for tools; both from the evaluation report and the checkpoints' metadata."""
     out.mkdir(parents=True, exist_ok=True)
@@ -28,6 +45,9 @@ def write_model_card(report: dict, metas: list[dict], plots: dict[str, str], out
     atomic_write_text(out / "model_card.json", json.dumps(card, indent=2))
     lines = [f"# Model card: {report['model']}", ""]
     for meta in metas:
+        if "members" in meta:
+            lines += _ensemble_lines(meta)
+            continue
         train = meta.get("training", {})
         cfg = meta.get("config", {}).get("train", {})
         data = meta.get("data", {})
