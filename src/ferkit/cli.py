@@ -75,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pr.add_argument("--smooth", type=float, default=0.0, help="video: blend each track's probabilities over time, 0-1")
     pr.add_argument("--timeline", type=Path, help="video: write each track's probabilities over time (CSV, PNG) here")
+    pr.add_argument("--workers", type=int, default=1, help="processes, each with its own detector (default 1)")
+    pr.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="spread the sources over a Ray cluster: auto (the one this machine is in), local, host:port",
+    )
+    pr.add_argument("--fresh", action="store_true", help="start the job over instead of resuming it")
     pr.set_defaults(func=cmd_predict)
 
     tr = commands.add_parser("train", help="train a CNN on a dataset; checkpoints, log, curves, calibration")
@@ -278,76 +285,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from ferkit.infer import Analyzer
-    from ferkit.infer.images import VIDEO_SUFFIXES, expand_sources
-    from ferkit.infer.output import ResultWriter
+    from ferkit.infer.images import expand_sources
+    from ferkit.infer.job import Outputs, PredictSettings, run_job
 
-    if args.batch < 1:
-        raise FerkitError(f"--batch must be 1 or more, not {args.batch}")
-    analyzer = Analyzer(args.model, args.detector, args.min_face, args.tta, batch=args.batch, min_score=args.min_score)
-    failures, saved = 0, set()
-    from tqdm import tqdm
-
-    sources = expand_sources(args.sources)
-    with ResultWriter(args.json, args.csv, analyzer.model.classes) as writer:
-        for source in tqdm(sources, desc="predict", unit=" files", disable=None if len(sources) > 1 else True):
-            try:
-                if str(source).isdigit() or source.suffix.lower() in VIDEO_SUFFIXES:
-                    predict_video(analyzer, source, args, writer)
-                    continue
-                faces = analyzer.analyze(source)
-                writer.write(str(source), faces, None)
-                if args.save:
-                    saved.add(save_annotated(source, faces, args.save, saved))
-            except Exception as exc:  # noqa: BLE001  one bad input never costs the rest of the batch
-                failures += 1  # the exit code says something failed
-                message = str(exc) if isinstance(exc, FerkitError) else f"{source}: {type(exc).__name__}: {exc}"
-                message = " ".join(message.split())  # one line, whatever the library's message looked like
-                writer.write(str(source), [], message)
-                print(f"ferkit: error: {message}", file=sys.stderr)
-    return 1 if failures else 0
-
-
-def predict_video(analyzer, source: Path, args: argparse.Namespace, writer) -> None:
-    """A video file or a webcam (a number): a JSON line per analysed frame, with optional video and timeline."""
-    from tqdm import tqdm
-
-    from ferkit.infer.video import Timeline, analyze_video
-
-    capture = int(str(source)) if str(source).isdigit() else str(source)
-    if isinstance(capture, str) and not source.is_file():
-        raise FerkitError(f"{source}: no such file")
-    name = f"camera{capture}" if isinstance(capture, int) else source.stem
-    save = args.save / f"{name}.mp4" if args.save else None
-    timeline = Timeline(args.timeline / f"{name}_timeline.csv", args.timeline / f"{name}_timeline.png") \
-        if args.timeline else None  # fmt: skip
-    results = analyze_video(analyzer, capture, args.stride, args.smooth, save, args.detect_every)
-    try:
-        for result in tqdm(results, desc=name, unit=" frames", disable=None, leave=False):
-            writer.write(str(source), result.faces, None, frame=result.frame, time=result.time)
-            if timeline is not None:
-                timeline.add(result)
-    finally:  # a webcam stops with Ctrl-C: the frames seen so far still make a timeline
-        if timeline is not None:
-            timeline.close()
-
-
-def save_annotated(path: Path, faces, folder: Path, taken: set[Path]) -> Path:
-    """The image with its faces drawn, as folder/<name>.png (name-2, name-3... if this run used the name)."""
-    from PIL import Image
-
-    from ferkit.fileio import atomic_path
-    from ferkit.infer.draw import draw_faces
-    from ferkit.infer.images import read_rgb
-
-    folder.mkdir(parents=True, exist_ok=True)
-    target, n = folder / f"{path.stem}.png", 1
-    while target in taken:
-        n += 1
-        target = folder / f"{path.stem}-{n}.png"
-    with atomic_path(target) as tmp:
-        Image.fromarray(draw_faces(read_rgb(path), faces)).save(tmp, format="PNG")
-    return target
+    if args.batch < 1 or args.workers < 1:
+        raise FerkitError(f"--batch and --workers must be 1 or more, not {args.batch} and {args.workers}")
+    settings = PredictSettings(model=args.model, detector=args.detector, min_face=args.min_face,
+                               min_score=args.min_score, tta=args.tta, batch=args.batch, stride=args.stride,
+                               detect_every=args.detect_every, smooth=args.smooth)  # fmt: skip
+    outputs = Outputs(json=args.json, csv=args.csv, save=args.save, timeline=args.timeline)
+    summary = run_job(expand_sources(args.sources), settings, outputs, workers=args.workers, ray_address=args.ray,
+                      fresh=args.fresh)  # fmt: skip
+    for message in summary.failures:
+        print(f"ferkit: error: {message}", file=sys.stderr)
+    if summary.skipped:
+        print(f"ferkit: {summary.skipped} of {summary.sources} sources were done by an earlier run of this job",
+              file=sys.stderr)  # fmt: skip
+    return 1 if summary.failed else 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:

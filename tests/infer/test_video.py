@@ -93,7 +93,8 @@ def test_predict_command_writes_video_timeline_and_json_lines(tmp_path):
     rows = (tmp_path / "out/pyfeat_single_face_timeline.csv").read_text().splitlines()
     assert rows[0].startswith("frame,time,track,label,angry") and len(rows) == 1 + len(lines)
     assert (tmp_path / "out/pyfeat_single_face_timeline.png").stat().st_size > 1000
-    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]  # no partial file left
+    leftovers = [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".") and p.name != ".ferkit-job"]
+    assert not leftovers  # no partial file left (the job's state folder stays, so a re-run skips what is done)
 
 
 def test_unopenable_camera_is_an_error_line_and_exit_1(tmp_path):
