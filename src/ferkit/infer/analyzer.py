@@ -10,6 +10,7 @@ from ferkit.faces import create_detector
 from ferkit.faces.align import align
 from ferkit.infer.images import shrink_to, to_rgb
 from ferkit.infer.result import Face
+from ferkit.infer.video import analyze_video
 from ferkit.models import load_model
 from ferkit.models.predict import predict_proba
 
@@ -77,6 +78,4 @@ class Analyzer:
 
     def analyze_video(self, source, stride: int = 1, smooth: float = 0.0, save=None, detect_every: int = 1):
         """Iterator of FrameResult(frame, time, faces) for a video file or a webcam index (see ferkit.infer.video)."""
-        from ferkit.infer.video import analyze_video  # video imports this module; import it late
-
         return analyze_video(self, source, stride, smooth, save, detect_every)

@@ -8,16 +8,19 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from ferkit.errors import FerkitError
 from ferkit.fileio import atomic_path
-from ferkit.infer.analyzer import Analyzer
 from ferkit.infer.draw import draw_faces
 from ferkit.infer.result import Face
 from ferkit.infer.track import IoUTracker
+
+if TYPE_CHECKING:  # video takes any Analyzer-like object; the Analyzer itself imports this module
+    from ferkit.infer.analyzer import Analyzer
 
 
 @dataclass

@@ -31,6 +31,7 @@ from ferkit.explain import explain_faces
 from ferkit.infer.analyzer import Analyzer
 from ferkit.infer.draw import draw_faces
 from ferkit.infer.images import TooManyPixels, decode_rgb
+from ferkit.infer.job import Outputs, PredictSettings, process_source
 from ferkit.serve.pool import AnalyzerPool, Busy
 
 MB = 1 << 20
@@ -152,8 +153,9 @@ def _gradcam_png(analyzer: Analyzer, data: bytes, name: str, max_pixels: int, cl
 
 
 def _analyze_clip(analyzer: Analyzer, data: bytes, stride: int, detect_every: int, max_seconds: float) -> dict:
-    """Per-frame results of a short clip (decoded from a temporary file, since OpenCV reads from paths)."""
-    with tempfile.NamedTemporaryFile(suffix=".video") as tmp:
+    """Per-frame results of a short clip, through the predict job's own per-source step (decoded from a temporary
+    file, since OpenCV reads from paths; the suffix only routes it as a video, OpenCV goes by the content)."""
+    with tempfile.NamedTemporaryFile(suffix=".mp4") as tmp:
         tmp.write(data)
         tmp.flush()
         capture = cv2.VideoCapture(tmp.name)
@@ -165,11 +167,14 @@ def _analyze_clip(analyzer: Analyzer, data: bytes, stride: int, detect_every: in
             raise ApiError(415, "the upload is not a video OpenCV can decode; send an MP4, WebM, AVI or MOV clip")
         if count > 0 and count / fps > max_seconds:
             raise ApiError(413, f"the clip is {count / fps:.1f} s long; the limit is {max_seconds:g} s")
+        settings = PredictSettings(stride=stride, detect_every=detect_every)
         frames = []
-        for result in analyzer.analyze_video(tmp.name, stride=stride, detect_every=detect_every):
-            if result.time > max_seconds:  # the container's frame count can lie; the decoded frames cannot
+        for record in process_source(analyzer, tmp.name, settings, Outputs(), "clip.mp4"):
+            if record["error"]:
+                raise ApiError(415, f"the clip could not be read to the end ({record['error']})")
+            if record["time"] > max_seconds:  # the container's frame count can lie; the decoded frames cannot
                 raise ApiError(413, f"the clip is longer than the limit of {max_seconds:g} s")
-            frames.append({"frame": result.frame, "time": result.time, "faces": [f.to_dict() for f in result.faces]})
+            frames.append({k: record[k] for k in ("frame", "time", "faces")})
     return {"fps": round(fps, 3), "frames": frames}
 
 
