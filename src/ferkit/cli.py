@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--fresh", action="store_true", help="start the job over instead of resuming it")
     pr.set_defaults(func=cmd_predict)
 
+    rp = commands.add_parser("report", help="a predict job's records as one self-contained HTML page with plots")
+    rp.add_argument("records", type=Path, help="the JSON Lines of ferkit predict --json")
+    rp.add_argument("--out", type=Path, help="output folder (default: RECORDS's name + _report, beside it)")
+    rp.add_argument("--thumbnails", type=int, default=200, help="photos shown as pictures (default 200)")
+    rp.set_defaults(func=cmd_report)
+
     tr = commands.add_parser("train", help="train a CNN on a dataset; checkpoints, log, curves, calibration")
     tr.add_argument("--model", help="registered architecture (see ferkit shapes), default fastnet")
     tr.add_argument("--data", help="dataset file or folder (any format ferkit data info reads)")
@@ -302,6 +308,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(f"ferkit: {summary.skipped} of {summary.sources} sources were done by an earlier run of this job",
               file=sys.stderr)  # fmt: skip
     return 1 if summary.failed else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from ferkit.infer.report import write_report
+
+    out = args.out or args.records.with_name(f"{args.records.stem}_report")
+    page = write_report(args.records, out, args.thumbnails)
+    print(f"wrote {page}")
+    return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:

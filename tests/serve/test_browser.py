@@ -117,3 +117,50 @@ def test_api_docs_render_offline(chromium, server):
     assert "ferkit API" in page.title() or "ferkit" in page.inner_text(".swagger-ui .info .title")
     assert page.locator(".opblock-summary-path", has_text="/v1/analyze").count() >= 1
     page.close()
+
+
+def test_a_video_upload_draws_its_timeline(chromium, server):
+    clip = ROOT.parent / "shared/datasets/videos/pyfeat_single_face.mp4"
+    if not clip.is_file():
+        pytest.skip(f"{clip} is not present")
+    page = chromium.new_page()
+    page.goto(server)
+    page.set_input_files("#video-file", str(clip))
+    page.wait_for_selector("#timeline-view:not([hidden])", timeout=120_000)
+    summary = page.inner_text("#timeline-summary")
+    assert "72 frames analysed, 1 face track(s)" in summary and "track 0: mostly" in summary
+    # the panel is drawn: some pixels inside it are neither white nor the frame's grey
+    coloured = page.eval_on_selector(
+        "#timeline",
+        """c => { const d = c.getContext('2d')
+        .getImageData(70, 10, c.width - 80, 110).data; let n = 0;
+        for (let i = 0; i < d.length; i += 4)
+          if (Math.max(d[i], d[i+1], d[i+2]) - Math.min(d[i], d[i+1], d[i+2]) > 60) n++;
+        return n; }""",
+    )
+    assert coloured > 200
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser-video.png"), full_page=True)
+    page.close()
+
+
+def test_a_job_report_renders_offline(chromium, tmp_path):
+    """`ferkit report` on a real job: the page opens with every outside request refused and its pictures load."""
+    sources = [str(EXAMPLE), str(ROOT.parent / "shared/datasets/videos/faceapi_video.mp4"), str(tmp_path / "gone.jpg")]
+    job = subprocess.run([sys.executable, "-m", "ferkit", "predict", *sources, "--json", str(tmp_path / "out.jsonl")],
+                         capture_output=True, text=True)  # fmt: skip
+    assert job.returncode == 1  # gone.jpg does not exist: reported, and the rest goes on
+    made = subprocess.run([sys.executable, "-m", "ferkit", "report", str(tmp_path / "out.jsonl")],
+                          capture_output=True, text=True)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    page = chromium.new_page()
+    outside = []
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+               else (outside.append(route.request.url), route.abort()))  # fmt: skip
+    page.goto((tmp_path / "out_report/index.html").as_uri())
+    loaded = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.complete && i.naturalWidth > 0)")
+    assert loaded and all(loaded) and not outside
+    text = page.inner_text("body")
+    assert "3 sources (2 photos, 1 video)" in text and "gone.jpg" in text and "Failures" in text
+    page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+    page.close()

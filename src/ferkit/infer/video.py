@@ -152,7 +152,18 @@ class Timeline:
 
 
 def _plot_timeline(rows: np.ndarray, classes: list[str], path: Path) -> None:
-    """rows (N, 2 + K): time, track, then one probability per class."""
+    """rows (N, 2 + K): time, track, then one probability per class; written as a PNG."""
+    import matplotlib.pyplot as plt
+
+    fig = timeline_figure(rows, classes)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+
+
+def timeline_figure(rows: np.ndarray, classes: list[str]):
+    """A matplotlib figure, one panel per track, each class's probability over time; rows (N, 2 + K) hold time,
+    track, then one probability per class."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -172,6 +183,4 @@ def _plot_timeline(rows: np.ndarray, classes: list[str], path: Path) -> None:
     axes[0, 0].legend(ncol=len(classes), fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 1.35))
     axes[-1, 0].set_xlabel("seconds")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
+    return fig

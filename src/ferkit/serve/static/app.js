@@ -121,6 +121,86 @@ async function showFile(file) {
   }
 }
 
+// A video: /v1/analyze-video answers every analysed frame; each tracked face gets a panel of its probabilities over
+// time, one line per expression (the picture `ferkit report` draws for a job's videos).
+async function showVideo(file) {
+  if (!file) return;
+  stopCamera();
+  setStatus(`analysing ${file.name}…`);
+  try {
+    const response = await fetch("v1/analyze-video", { method: "POST", body: file,
+      headers: { "Content-Type": file.type || "application/octet-stream" } });
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
+    const tracks = tracksOf(body.frames);
+    drawTimeline(tracks, body.frames.length ? body.frames[body.frames.length - 1].time : 0);
+    $("timeline-view").hidden = false;
+    $("timeline-summary").textContent = `${file.name}: ${body.frames.length} frames analysed, ${tracks.size} face `
+      + `track(s), ${body.ms} ms` + [...tracks].map(([t, points]) => `; track ${t}: mostly ${dominant(points)}`).join("");
+    $("faces").replaceChildren();
+    $("json").textContent = JSON.stringify(body, null, 2);
+    setStatus(`${body.frames.length} frames, ${tracks.size} track(s)`);
+  } catch (error) {
+    setStatus(`${file.name}: ${error.message}`, true);
+  }
+}
+
+function tracksOf(frames) {  // track id -> [{time, probs, label}]
+  const tracks = new Map();
+  for (const frame of frames) {
+    for (const face of frame.faces) {
+      if (!tracks.has(face.track)) tracks.set(face.track, []);
+      tracks.get(face.track).push({ time: frame.time, probs: face.probs, label: face.label });
+    }
+  }
+  return tracks;
+}
+
+function dominant(points) {
+  const counts = {};
+  for (const p of points) counts[p.label] = (counts[p.label] || 0) + 1;
+  return Object.entries(counts).sort((a, b) => b[1] - a[1])[0][0];
+}
+
+function drawTimeline(tracks, duration) {
+  const canvas = $("timeline"), g = canvas.getContext("2d");
+  const panel = 140, left = 70, right = 10, names = Object.keys(COLOURS);
+  canvas.height = Math.max(1, tracks.size) * panel + 30;
+  g.fillStyle = "white";
+  g.fillRect(0, 0, canvas.width, canvas.height);
+  g.font = "12px system-ui, sans-serif";
+  const span = Math.max(duration, 1e-3), width = canvas.width - left - right;
+  let row = 0;
+  for (const [track, points] of tracks) {
+    const top = 10 + row * panel, height = panel - 30;
+    g.strokeStyle = "#ccc";
+    g.strokeRect(left, top, width, height);
+    g.fillStyle = "#333";
+    g.fillText(`track ${track}`, 4, top + height / 2);
+    for (const name of names) {
+      if (!(name in points[0].probs)) continue;
+      g.strokeStyle = COLOURS[name];
+      g.lineWidth = 2;
+      g.beginPath();
+      points.forEach((p, i) => {
+        const x = left + (p.time / span) * width, y = top + height * (1 - p.probs[name]);
+        if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
+      });
+      g.stroke();
+    }
+    row += 1;
+  }
+  let x = left;  // the legend, under the panels
+  for (const name of names) {
+    g.fillStyle = COLOURS[name];
+    g.fillRect(x, canvas.height - 16, 12, 10);
+    g.fillStyle = "#333";
+    g.fillText(name, x + 16, canvas.height - 7);
+    x += 90;
+  }
+  g.fillText(`${span.toFixed(1)} s`, canvas.width - 50, canvas.height - 7);
+}
+
 // Webcam: grab a frame, send it, draw the answer over that frame, then the next; one request in flight at a time.
 async function cameraLoop() {
   const video = $("video");
@@ -190,6 +270,7 @@ async function showModel() {
 }
 
 $("file").addEventListener("change", (e) => showFile(e.target.files[0]));
+$("video-file").addEventListener("change", (e) => showVideo(e.target.files[0]));
 $("camera").addEventListener("click", () => (stream ? stopCamera() : startCamera()));
 $("annotate-boxes").addEventListener("change", () => shown && draw(shown, lastResult));
 $("gradcam").addEventListener("change", async () => {
@@ -207,6 +288,7 @@ drop.addEventListener("dragleave", () => drop.classList.remove("over"));
 drop.addEventListener("drop", (e) => {
   e.preventDefault();
   drop.classList.remove("over");
-  showFile(e.dataTransfer.files[0]);
+  const file = e.dataTransfer.files[0];
+  (file && file.type.startsWith("video/") ? showVideo : showFile)(file);
 });
 showModel();
