@@ -27,7 +27,9 @@ def test_the_shipped_names():
     names = shipped_models()
     assert {"fast", "default"} <= set(names)
     assert set(names) - set(ALIASES) <= set(EXPECTED)  # every shipped folder has its expectations below
-    assert resolve_checkpoint("default") == resolve_checkpoint(ALIASES["default"])
+    assert resolve_checkpoint("default") != resolve_checkpoint("fast")  # its own, wider model
+    default, fast = load_model("default"), load_model("fast")
+    assert default.arch == fast.arch == "fastnet" and default.meta["metrics"]["val_accuracy"] > 0.69
 
 
 @pytest.mark.parametrize("name", shipped_models())

@@ -96,9 +96,9 @@ def _json_default(value):
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-# Shipped names that point at another shipped model. `default` is meant to be the best single model; until a
-# GPU-trained one ships (see docs/experiments.md), the best model this project has trained is the CPU model `fast`.
-ALIASES = {"default": "fast"}
+# Shipped names that point at another shipped model (none today: `default`, the best single model within 3x the
+# per-face CPU time of `fast`, has its own weights since the 80-epoch wide fastnet; see docs/experiments.md).
+ALIASES: dict[str, str] = {}
 
 
 def shipped_models() -> list[str]:
