@@ -72,3 +72,11 @@ def test_a_seven_class_model_on_eight_class_data_skips_contempt(trained, tmp_pat
 def test_bad_model_argument(tmp_path):
     with pytest.raises(FerkitError, match="not a checkpoint folder"):
         load_models(str(tmp_path))
+
+
+def test_a_distilled_checkpoints_card_names_its_teachers():
+    from ferkit.engine.card import _distillation_lines
+
+    assert _distillation_lines({"teacher": None, "kd_weight": 0.5}) == []
+    line = _distillation_lines({"teacher": "a/best,fast", "kd_weight": 0.7, "kd_temperature": 3.0})
+    assert line == ["- distilled from a/best,fast (KD weight 0.7, temperature 3.0) on the same augmented batches"]

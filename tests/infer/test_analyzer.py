@@ -94,7 +94,9 @@ def test_huge_images_report_boxes_in_original_pixels(analyzer):
     rgb = np.asarray(Image.open(EXAMPLE).convert("RGB"))
     big = np.kron(rgb, np.ones((6, 6, 1), np.uint8))  # 3072 x 3072
     small_box, big_box = analyzer.analyze(rgb)[0].box, analyzer.analyze(big)[0].box
-    np.testing.assert_allclose(np.array(big_box) / 6, small_box, atol=6)
+    # the same face found at another pyramid scale: within a tenth of its size (a box left in the reduced copy's
+    # pixels would be 2.4 times too small)
+    np.testing.assert_allclose(np.array(big_box) / 6, small_box, atol=0.1 * max(small_box[2:]))
 
 
 def test_no_face_and_bad_input(analyzer, tmp_path):
@@ -158,9 +160,11 @@ def test_every_photo_in_shared_runs_without_a_crash(analyzer, shared):
             assert len(faces) >= int(seen.split()[0].rstrip("+")) - 1, path
 
 
-def test_min_score_drops_the_false_face_on_the_astronauts_suit(analyzer):
-    assert len(analyzer.analyze(EXAMPLE)) == 1  # the default, 0.95 for MTCNN
-    both = analyzer.analyze(EXAMPLE, min_score=0.5)
-    assert len(both) == 2 and 0.5 <= both[1].score < 0.95
+def test_min_score_drops_detections_scoring_less(analyzer):
+    faces = analyzer.analyze(EXAMPLE)  # the default, 0.95 for MTCNN
+    assert len(faces) == 1  # the face; the astronaut's suit (0.90 before 2026-12) no longer reaches the last net
+    just_above = float(np.nextafter(np.float32(faces[0].score), np.float32(2)))
+    assert analyzer.analyze(EXAMPLE, min_score=just_above) == []
+    assert len(analyzer.analyze(EXAMPLE, min_score=faces[0].score)) == 1
     assert Analyzer("fast", detector="haar").min_score == 0.0  # Haar's scores are not probabilities
-    assert len(Analyzer("fast", min_score=0.5).replica().analyze(EXAMPLE)) == 2
+    assert Analyzer("fast", min_score=just_above).replica().analyze(EXAMPLE) == []

@@ -75,9 +75,9 @@ def test_a_finished_job_is_not_run_again_and_other_settings_are_refused(tmp_path
     again = run_job([example], PredictSettings(), outputs, emit=lambda r: None)
     assert again.skipped == 1
     with pytest.raises(FerkitError, match="another min_score.*--fresh"):
-        run_job([example], PredictSettings(min_score=0.5), outputs, emit=lambda r: None)
-    fresh = run_job([example], PredictSettings(min_score=0.5), outputs, emit=lambda r: None, fresh=True)
-    assert fresh.skipped == 0 and len(json.loads((tmp_path / "out.jsonl").read_text())["faces"]) == 2
+        run_job([example], PredictSettings(min_score=1.0), outputs, emit=lambda r: None)
+    fresh = run_job([example], PredictSettings(min_score=1.0), outputs, emit=lambda r: None, fresh=True)
+    assert fresh.skipped == 0 and json.loads((tmp_path / "out.jsonl").read_text())["faces"] == []  # 1.0 drops all
     missing = run_job([str(tmp_path / "nope.jpg"), example], PredictSettings(), Outputs(), emit=lambda r: None)
     assert missing.failed == 1 and "nope.jpg" in missing.failures[0]
 

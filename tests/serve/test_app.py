@@ -275,7 +275,7 @@ def test_a_rejected_request_is_answered_before_its_upload_is_read(analyzer):
 
 def test_min_score_per_request_and_the_servers_default(client):
     data = EXAMPLE.read_bytes()
-    assert len(client.post("/v1/analyze", content=data).json()["faces"]) == 1  # the suit's 0.90 "face" is dropped
-    assert len(client.post("/v1/analyze?min_score=0.5", content=data).json()["faces"]) == 2
+    assert len(client.post("/v1/analyze", content=data).json()["faces"]) == 1
+    assert client.post("/v1/analyze?min_score=1", content=data).json()["faces"] == []  # no score reaches 1
     assert_error(client.post("/v1/analyze?min_score=2", content=data), 422, "min_score")
     assert client.get("/v1/models").json()["models"][0]["min_score"] == 0.95

@@ -38,6 +38,14 @@ def _ensemble_lines(meta: dict) -> list[str]:
     ]
 
 
+def _distillation_lines(train_config: dict) -> list[str]:
+    """A line naming the teachers of a distilled checkpoint (none for one trained on labels alone)."""
+    if not train_config.get("teacher"):
+        return []
+    return [f"- distilled from {train_config['teacher']} (KD weight {train_config.get('kd_weight')}, temperature "
+            f"{train_config.get('kd_temperature')}) on the same augmented batches"]  # fmt: skip
+
+
 def write_model_card(report: dict, metas: list[dict], plots: dict[str, str], out: Path) -> Path:
     """Markdown for people, JSON for tools; both from the evaluation report and the checkpoints' metadata."""
     out.mkdir(parents=True, exist_ok=True)
@@ -60,6 +68,7 @@ def write_model_card(report: dict, metas: list[dict], plots: dict[str, str], out
             f"- {train.get('epochs', '?')} epochs in {train.get('seconds', '?')} s on {train.get('device', '?')}; "
             f"optimizer {cfg.get('optimizer', '?')} lr {cfg.get('lr', '?')}, schedule {cfg.get('schedule', '?')}, "
             f"batch {cfg.get('batch_size', '?')}, seed {cfg.get('seed', '?')}",
+            *_distillation_lines(cfg),
             f"- preprocessing {meta.get('preprocessing')}; temperature {cal.get('temperature', 1.0):.3f} fitted on "
             f"{cal.get('split', 'nothing')}",
             "",

@@ -13,6 +13,7 @@ from ferkit.infer.result import Face
 from ferkit.infer.video import analyze_video
 from ferkit.models import load_model
 from ferkit.models.predict import predict_proba
+from ferkit.models.runtime import forward_for
 
 # Detection runs on a copy no larger than this (longest side); boxes are scaled back to the original.
 DETECT_MAX_SIDE = 1280
@@ -21,18 +22,20 @@ DETECT_MAX_SIDE = 1280
 class Analyzer:
     def __init__(self, model="default", detector: str = "mtcnn", min_face: int = 20, tta: str = "none",
                  device: str = "cpu", batch: int = 64, threads: int | None = None,
-                 min_score: float | None = None) -> None:  # fmt: skip
+                 min_score: float | None = None, runtime: str = "auto") -> None:  # fmt: skip
         """`model`: a shipped name, a checkpoint folder, or a model already loaded (shared, not copied).
         `threads`: CPU threads for the detector (default: its library's choice). `min_score`: detections scoring
-        less are dropped (default: the detector's, 0.95 for MTCNN)."""
+        less are dropped (default: the detector's, 0.95 for MTCNN). `runtime`: what computes the classifier's
+        logits, "auto" (onnxruntime on a CPU, same logits within 1e-4, else PyTorch), "onnx" or "torch"."""
         self.model = model if isinstance(model, torch.nn.Module) else load_model(model, device)
         self.model_name = getattr(model, "name", None) if isinstance(model, torch.nn.Module) else str(model)
         options = {} if threads is None else {"threads": threads}
         self.detector = create_detector(detector, min_face=min_face, **options)
         self.min_score = self.detector.default_min_score if min_score is None else float(min_score)
         self.tta, self.batch = tta, batch
+        self.forward = forward_for(self.model, runtime)
         self._settings = {"detector": detector, "min_face": min_face, "tta": tta, "batch": batch, "threads": threads,
-                          "min_score": min_score}  # fmt: skip
+                          "min_score": min_score, "runtime": runtime}  # fmt: skip
 
     def replica(self) -> Analyzer:
         """Another Analyzer with its own detector but this one's model (read-only at inference, so sharing it
@@ -63,7 +66,7 @@ class Analyzer:
         if not detections:
             return []
         crops = np.stack([align(rgb, d, self.model.preprocessing.size) for d in detections])  # (N, S, S, 3)
-        probs = predict_proba(self.model, crops, batch_size=self.batch, tta=self.tta)  # (N, K)
+        probs = predict_proba(self.model, crops, batch_size=self.batch, tta=self.tta, forward=self.forward)  # (N, K)
         classes = self.model.classes
         return [
             Face(

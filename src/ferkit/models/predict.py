@@ -27,18 +27,21 @@ def tta_views(x: torch.Tensor, prep: Preprocessing, tta: str) -> list[torch.Tens
 
 
 @torch.no_grad()
-def predict_logits(model: torch.nn.Module, images, batch_size: int = 256, tta: str = "none") -> np.ndarray:
-    """(N, K) logits of uint8 images (N, H, W[, C]), averaged over the TTA views."""
-    return _run(model, images, batch_size, tta, probabilities=False)
+def predict_logits(model: torch.nn.Module, images, batch_size: int = 256, tta: str = "none",
+                   forward=None) -> np.ndarray:  # fmt: skip
+    """(N, K) logits of uint8 images (N, H, W[, C]), averaged over the TTA views. `forward` computes the logits
+    in the model's place (ferkit.models.runtime: onnxruntime); default: the model."""
+    return _run(model, images, batch_size, tta, probabilities=False, forward=forward)
 
 
 @torch.no_grad()
-def predict_proba(model: torch.nn.Module, images, batch_size: int = 256, tta: str = "none") -> np.ndarray:
+def predict_proba(model: torch.nn.Module, images, batch_size: int = 256, tta: str = "none",
+                  forward=None) -> np.ndarray:  # fmt: skip
     """(N, K) calibrated probabilities (the model's temperature applied), averaged over the TTA views."""
-    return _run(model, images, batch_size, tta, probabilities=True)
+    return _run(model, images, batch_size, tta, probabilities=True, forward=forward)
 
 
-def _run(model, images, batch_size: int, tta: str, probabilities: bool) -> np.ndarray:
+def _run(model, images, batch_size: int, tta: str, probabilities: bool, forward=None) -> np.ndarray:
     if tta not in TTA_MODES:
         raise ValueError(f"tta must be one of {', '.join(TTA_MODES)}, not {tta!r}")
     prep: Preprocessing = model.preprocessing
@@ -49,7 +52,7 @@ def _run(model, images, batch_size: int, tta: str, probabilities: bool) -> np.nd
     out = []
     for start in range(0, len(pixels), batch_size):
         x = to_unit(pixels[start : start + batch_size].to(device), prep)  # (B, C, size, size)
-        views = [model(standardize(v.contiguous(), prep)).float() for v in tta_views(x, prep, tta)]
+        views = [(forward or model)(standardize(v.contiguous(), prep)).float() for v in tta_views(x, prep, tta)]
         if probabilities:
             out.append(torch.stack([torch.softmax(v / temperature, 1) for v in views]).mean(0).cpu())
         else:
