@@ -141,3 +141,18 @@ def test_predict_goes_through_a_folder_of_odd_files_and_explain_names_a_bad_one(
     assert explained.returncode == 2 and "text.png" in explained.stderr and "Traceback" not in explained.stderr
     strip = ferkit("explain", folder / "strip.png", "--out", tmp_path / "y", cache_dir=tmp_path / "c")
     assert strip.returncode == 0 and (tmp_path / "y/index.html").is_file()
+
+
+def test_predict_runtime_torch_and_onnx_give_the_same_probabilities(tmp_path):
+    from tests.fuzz import EXAMPLE
+
+    faces = {}
+    for runtime in ("torch", "onnx"):
+        result = ferkit("predict", EXAMPLE, "--runtime", runtime, cache_dir=tmp_path / "c")
+        assert result.returncode == 0, result.stderr
+        faces[runtime] = json.loads(result.stdout)["faces"]
+    assert len(faces["torch"]) == len(faces["onnx"]) == 1
+    torch_probs, onnx_probs = (faces[r][0]["probs"] for r in ("torch", "onnx"))
+    assert max(abs(torch_probs[k] - onnx_probs[k]) for k in torch_probs) < 1e-3
+    bad = ferkit("predict", EXAMPLE, "--runtime", "tensorrt", cache_dir=tmp_path / "c")
+    assert bad.returncode == 2 and "--runtime" in bad.stderr

@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--min-score", type=float, help="drop detections scoring less (default: 0.95 for MTCNN)")
     pr.add_argument("--tta", default="none", choices=("none", "flip", "tencrop"))
     pr.add_argument("--batch", type=int, default=64, help="faces per classifier batch (default 64)")
+    pr.add_argument("--runtime", default="auto", choices=("auto", "onnx", "torch"),
+                    help="classifier runtime: auto (onnxruntime on a CPU when it matches PyTorch), onnx or torch")  # fmt: skip
     pr.add_argument("--json", type=Path, help="also write the JSON Lines to this file (stdout always gets them)")
     pr.add_argument("--csv", type=Path, help="write one CSV row per face to this file")
     pr.add_argument("--save", type=Path, help="write annotated images and videos (boxes, labels, bars) here")
@@ -158,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--min-score", type=float, help="drop detections scoring less (default: 0.95 for MTCNN)")
     sv.add_argument("--tta", default="none", choices=("none", "flip", "tencrop"))
     sv.add_argument("--workers", type=int, help="inference threads (default: one per CPU core)")
+    sv.add_argument("--runtime", default="auto", choices=("auto", "onnx", "torch"),
+                    help="classifier runtime: auto (onnxruntime on a CPU when it matches PyTorch), onnx or torch")  # fmt: skip
     sv.add_argument("--max-upload-mb", type=float, default=10, help="largest image upload (default 10 MB)")
     sv.add_argument("--max-pixels", type=int, default=40_000_000, help="largest image, width x height (default 40M)")
     sv.add_argument("--max-video-mb", type=float, default=50, help="largest video upload (default 50 MB)")
@@ -276,7 +280,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise FerkitError(f"--workers must be 1 or more and --port 0 or more (got {workers}, {args.port})")
     torch.set_num_threads(split_threads(workers))  # the workers share the cores instead of each taking all
     analyzer = Analyzer(args.model, args.detector, min_face=args.min_face, tta=args.tta,
-                        threads=split_threads(workers), min_score=args.min_score)  # fmt: skip
+                        threads=split_threads(workers), min_score=args.min_score, runtime=args.runtime)  # fmt: skip
     mb = 1 << 20
     settings = ServeSettings(
         max_upload_bytes=int(args.max_upload_mb * mb), max_pixels=args.max_pixels,
@@ -298,7 +302,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise FerkitError(f"--batch and --workers must be 1 or more, not {args.batch} and {args.workers}")
     settings = PredictSettings(model=args.model, detector=args.detector, min_face=args.min_face,
                                min_score=args.min_score, tta=args.tta, batch=args.batch, stride=args.stride,
-                               detect_every=args.detect_every, smooth=args.smooth)  # fmt: skip
+                               detect_every=args.detect_every, smooth=args.smooth, runtime=args.runtime)  # fmt: skip
     outputs = Outputs(json=args.json, csv=args.csv, save=args.save, timeline=args.timeline)
     summary = run_job(expand_sources(args.sources), settings, outputs, workers=args.workers, ray_address=args.ray,
                       fresh=args.fresh)  # fmt: skip

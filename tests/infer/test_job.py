@@ -74,6 +74,8 @@ def test_a_finished_job_is_not_run_again_and_other_settings_are_refused(tmp_path
     assert (first.sources, first.skipped, first.failed, first.records) == (1, 0, 0, 1)
     again = run_job([example], PredictSettings(), outputs, emit=lambda r: None)
     assert again.skipped == 1
+    other_runtime = run_job([example], PredictSettings(runtime="torch"), outputs, emit=lambda r: None)
+    assert other_runtime.skipped == 1  # the same logits within 1e-4: the finished job stands
     with pytest.raises(FerkitError, match="another min_score.*--fresh"):
         run_job([example], PredictSettings(min_score=1.0), outputs, emit=lambda r: None)
     fresh = run_job([example], PredictSettings(min_score=1.0), outputs, emit=lambda r: None, fresh=True)

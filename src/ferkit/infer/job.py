@@ -42,6 +42,11 @@ class PredictSettings:
     stride: int = 1
     detect_every: int = 1
     smooth: float = 0.0
+    runtime: str = "auto"  # what computes the classifier: the same logits within 1e-4, so not part of a job's identity
+
+
+# Settings a resumed job may change: they do not change its records.
+RESUMABLE_WITH_OTHER = ("runtime",)
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,8 @@ class JobState:
             atomic_write_text(manifest, json.dumps(self.manifest, indent=1))
 
     def _check_same_job(self, saved: dict) -> None:
-        changed = [k for k, v in self.manifest["settings"].items() if saved.get("settings", {}).get(k) != v]
+        changed = [k for k, v in self.manifest["settings"].items()
+                   if k not in RESUMABLE_WITH_OTHER and saved.get("settings", {}).get(k) != v]  # fmt: skip
         if saved.get("sources") != self.sources:
             changed.append(f"sources ({len(saved.get('sources', []))} then, {len(self.sources)} now)")
         if changed:
@@ -278,7 +284,7 @@ def make_analyzer(settings: PredictSettings, threads: int | None = None):
     from ferkit.infer.analyzer import Analyzer
 
     return Analyzer(settings.model, settings.detector, settings.min_face, settings.tta, batch=settings.batch,
-                    threads=threads, min_score=settings.min_score)  # fmt: skip
+                    threads=threads, min_score=settings.min_score, runtime=settings.runtime)  # fmt: skip
 
 
 class _NoBar:

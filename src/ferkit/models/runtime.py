@@ -15,6 +15,8 @@ import warnings
 import numpy as np
 import torch
 
+from ferkit.errors import FerkitError
+
 TOLERANCE = 1e-4  # max |onnxruntime - PyTorch| on the logits; same as ferkit export
 RUNTIMES = ("auto", "onnx", "torch")
 
@@ -47,6 +49,10 @@ class OnnxForward:
         return torch.from_numpy(self.session.run(None, {"input": pixels})[0])
 
 
+class OnnxUnavailable(FerkitError, RuntimeError):
+    """runtime="onnx" was asked for and onnxruntime cannot compute this model's logits (the message says why)."""
+
+
 def forward_for(model: torch.nn.Module, runtime: str = "auto"):
     """The callable that computes `model`'s logits under `runtime`: "torch" (the model itself), "onnx"
     (onnxruntime, an error if it cannot be used) or "auto" (onnxruntime where it can be, else the model)."""
@@ -61,7 +67,7 @@ def forward_for(model: torch.nn.Module, runtime: str = "auto"):
     if not isinstance(cached, str):
         return cached
     if runtime == "onnx":
-        raise RuntimeError(f"onnxruntime cannot run this model: {cached}")
+        raise OnnxUnavailable(f"onnxruntime cannot run this model: {cached}")
     return model  # `cached` says why not
 
 
