@@ -15,6 +15,9 @@ from ferkit.errors import FerkitError
 EXIT_USAGE = 2  # bad input: a missing path, an unreadable dataset, strict-mode bad data
 
 
+RUNTIME_HELP = "classifier runtime: auto (onnxruntime on a CPU when it matches PyTorch), onnx or torch"
+
+
 def _add_dataset_options(p: argparse.ArgumentParser) -> None:
     from ferkit.data import FORMATS
 
@@ -62,8 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--min-score", type=float, help="drop detections scoring less (default: 0.95 for MTCNN)")
     pr.add_argument("--tta", default="none", choices=("none", "flip", "tencrop"))
     pr.add_argument("--batch", type=int, default=64, help="faces per classifier batch (default 64)")
-    pr.add_argument("--runtime", default="auto", choices=("auto", "onnx", "torch"),
-                    help="classifier runtime: auto (onnxruntime on a CPU when it matches PyTorch), onnx or torch")  # fmt: skip
+    pr.add_argument("--runtime", default="auto", choices=("auto", "onnx", "torch"), help=RUNTIME_HELP)
     pr.add_argument("--json", type=Path, help="also write the JSON Lines to this file (stdout always gets them)")
     pr.add_argument("--csv", type=Path, help="write one CSV row per face to this file")
     pr.add_argument("--save", type=Path, help="write annotated images and videos (boxes, labels, bars) here")
@@ -160,8 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--min-score", type=float, help="drop detections scoring less (default: 0.95 for MTCNN)")
     sv.add_argument("--tta", default="none", choices=("none", "flip", "tencrop"))
     sv.add_argument("--workers", type=int, help="inference threads (default: one per CPU core)")
-    sv.add_argument("--runtime", default="auto", choices=("auto", "onnx", "torch"),
-                    help="classifier runtime: auto (onnxruntime on a CPU when it matches PyTorch), onnx or torch")  # fmt: skip
+    sv.add_argument("--runtime", default="auto", choices=("auto", "onnx", "torch"), help=RUNTIME_HELP)
     sv.add_argument("--max-upload-mb", type=float, default=10, help="largest image upload (default 10 MB)")
     sv.add_argument("--max-pixels", type=int, default=40_000_000, help="largest image, width x height (default 40M)")
     sv.add_argument("--max-video-mb", type=float, default=50, help="largest video upload (default 50 MB)")
