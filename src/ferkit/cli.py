@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         "sources", nargs="+", help="images, videos, folders (searched recursively), globs, or a webcam index"
     )
     pr.add_argument(
-        "--model", default="default", help="shipped model name (default, fast, ferplus) or checkpoint folder"
+        "--model", default="default", help="shipped model name (default, fast, best, ferplus) or checkpoint folder"
     )
     pr.add_argument("--detector", default="mtcnn", choices=("mtcnn", "haar"))
     pr.add_argument("--min-face", type=int, default=20, help="smallest face side in pixels (default 20)")
@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     sv.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     sv.add_argument(
-        "--model", default="default", help="shipped model name (default, fast, ferplus) or checkpoint folder"
+        "--model", default="default", help="shipped model name (default, fast, best, ferplus) or checkpoint folder"
     )
     sv.add_argument("--detector", default="mtcnn", choices=("mtcnn", "haar"))
     sv.add_argument("--min-face", type=int, default=20, help="smallest face side in pixels (default 20)")
@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     xp = commands.add_parser("explain", help="Grad-CAM, feature maps, kernels and classic filters for an image")
     xp.add_argument("image", type=Path, help="a photo with one or more faces")
     xp.add_argument(
-        "--model", default="default", help="shipped model name (default, fast, ferplus) or checkpoint folder"
+        "--model", default="default", help="shipped model name (default, fast, best, ferplus) or checkpoint folder"
     )
     xp.add_argument("--detector", default="mtcnn", choices=("mtcnn", "haar"))
     xp.add_argument("--min-score", type=float, help="drop detections scoring less (default: 0.95 for MTCNN)")

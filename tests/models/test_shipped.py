@@ -63,3 +63,20 @@ def test_reproduces_its_recorded_validation_accuracy(name, shared):
     model = load_model(name)
     report = evaluate([model], load_dataset(shared / dataset), [split], "none", name)
     assert report["splits"][split]["accuracy"] == pytest.approx(model.meta["metrics"]["val_accuracy"], abs=1e-3)
+
+
+def test_every_weight_file_is_in_the_package_data():
+    """A wheel carries only what pyproject's package-data names: an ensemble's own members must be among it."""
+    import tomllib
+    from pathlib import Path
+
+    from ferkit.models.checkpoint import SHIPPED
+
+    root = Path(__file__).resolve().parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["ferkit"]
+    package = SHIPPED.parent
+    files = [p.relative_to(package) for p in SHIPPED.rglob("*") if p.is_file()]
+    assert any(len(f.parts) > 3 for f in files)  # weights/best/members/... exists
+    missing = [str(f) for f in files if not any(f.match(pattern) and len(f.parts) == len(Path(pattern).parts)
+                                                 for pattern in patterns)]  # fmt: skip
+    assert missing == []
