@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from ferkit.errors import FerkitError
 from ferkit.models import load_model
 from ferkit.models import runtime as runtime_module
 from ferkit.models.predict import predict_proba
@@ -31,8 +32,9 @@ def test_auto_falls_back_to_pytorch_and_onnx_says_why(checkpoint, monkeypatch): 
     monkeypatch.setattr(runtime_module, "OnnxForward", broken)
     model = load_model(checkpoint)
     assert forward_for(model, "auto") is model
-    with pytest.raises(RuntimeError, match="no such operator"):
+    with pytest.raises(RuntimeError, match="no such operator") as refused:
         forward_for(model, "onnx")
+    assert isinstance(refused.value, FerkitError)  # the CLI prints it as one line and exits 2
     with pytest.raises(ValueError, match="runtime must be one of auto, onnx, torch"):
         forward_for(model, "tensorrt")
 
