@@ -15,6 +15,7 @@ from ferkit.errors import FerkitError
 EXIT_USAGE = 2  # bad input: a missing path, an unreadable dataset, strict-mode bad data
 
 
+# choices as ferkit.models.runtime.RUNTIMES, written out: importing that module at start-up would load torch
 RUNTIME_HELP = "classifier runtime: auto (onnxruntime on a CPU when it matches PyTorch), onnx or torch"
 
 
