@@ -20,3 +20,14 @@ def test_finished_files_get_the_usual_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert (tmp_path / "x.txt").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_only_the_temps_of_the_named_targets_are_leftovers(tmp_path):
+    from ferkit.fileio import is_leftover_temp, remove_leftover_temps
+
+    for name in (".a.png.k3j_x9zq.tmp", ".a.png.zz.tmp", ".b.png.k3j_x9zq.tmp", "a.png", ".a.png", "x.tmp"):
+        (tmp_path / name).write_text("")
+    assert is_leftover_temp(".a.png.k3j_x9zq.tmp", {"a.png"}) and not is_leftover_temp("a.png.tmp", {"a.png"})
+    assert remove_leftover_temps(tmp_path, {"a.png"}) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".a.png", ".b.png.k3j_x9zq.tmp", "a.png", "x.tmp"]
+    assert remove_leftover_temps(tmp_path / "missing", {"a.png"}) == 0

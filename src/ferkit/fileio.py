@@ -37,3 +37,25 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
 def atomic_write_text(path: Path | str, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def is_leftover_temp(file_name: str, targets: set[str]) -> bool:
+    """Whether `file_name` is an `atomic_path` temp file (`.TARGET.XXXXXXXX.tmp`) of one of `targets`."""
+    if not (file_name.startswith(".") and file_name.endswith(".tmp")):
+        return False
+    target, _, _random = file_name[1:-4].rpartition(".")
+    return target in targets
+
+
+def remove_leftover_temps(folder: Path, targets: set[str]) -> int:
+    """Delete the temp files a killed writer left in `folder` for the file names `targets`; return how many.
+
+    Only a re-run of the job that owns those names calls this: a temp of a live writer would be deleted too.
+    """
+    if not folder.is_dir():
+        return 0
+    leftovers = [p for p in folder.iterdir() if is_leftover_temp(p.name, targets)]
+    for path in leftovers:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    return len(leftovers)

@@ -87,3 +87,17 @@ def test_a_finished_job_is_not_run_again_and_other_settings_are_refused(tmp_path
 def test_annotated_names_are_fixed_by_the_source_list():
     assert annotated_names(["a/x.jpg", "b/x.png", "c/x.mp4", "0", "d/x.jpg"]) == [
         "x.png", "x-2.png", "x.mp4", "camera0.mp4", "x-3.png"]  # fmt: skip
+
+
+def test_a_killed_runs_temp_files_are_removed_when_the_job_resumes(tmp_path):
+    example = str(Path(__file__).resolve().parents[2] / "examples/astronaut.jpg")
+    outputs = Outputs(json=tmp_path / "out.jsonl", save=tmp_path / "annotated")
+    (tmp_path / "annotated").mkdir()
+    left = [tmp_path / "annotated/.astronaut.png.ab12cd34.tmp", tmp_path / ".out.jsonl.ef56gh78.tmp"]
+    kept = [tmp_path / "annotated/.other.png.ab12cd34.tmp", tmp_path / "annotated/notes.txt"]  # not the job's
+    for path in left + kept:
+        path.write_text("half-written")
+    run_job([example], PredictSettings(), outputs, emit=lambda r: None)
+    assert not any(p.exists() for p in left) and all(p.exists() for p in kept)
+    assert sorted(p.name for p in (tmp_path / "annotated").iterdir()) == [
+        ".other.png.ab12cd34.tmp", "astronaut.png", "notes.txt"]  # fmt: skip

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ferkit import __version__
 from ferkit.errors import FerkitError
-from ferkit.fileio import atomic_path, atomic_write_text
+from ferkit.fileio import atomic_path, atomic_write_text, remove_leftover_temps
 from ferkit.infer.images import VIDEO_SUFFIXES
 
 Record = dict  # {"source", "frame", "time", "faces", "error"}: one JSON line
@@ -239,6 +239,7 @@ def run_job(sources: Iterable[str], settings: PredictSettings, outputs: Outputs,
     for folder in (outputs.save, outputs.timeline):
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
+    remove_job_temps(outputs, state, names)
     if todo:
         bar = _progress(len(sources), len(sources) - len(todo), progress)
         if ray_address is not None:
@@ -262,6 +263,25 @@ def run_job(sources: Iterable[str], settings: PredictSettings, outputs: Outputs,
     failures = [r["error"] for r in state.records() if r["error"]]
     return JobSummary(len(sources), len(sources) - len(todo), len(failures), sum(1 for _ in state.records()),
                       failures)  # fmt: skip
+
+
+def remove_job_temps(outputs: Outputs, state: JobState, names: list[str]) -> None:
+    """The temp files a killed run of this job left beside its outputs: a resumed run ends with exactly an
+    uninterrupted run's files."""
+    stems = [name.rsplit(".", 1)[0] for name in names]
+    owned: dict[Path, set[str]] = {}
+    for path in (outputs.json, outputs.csv):
+        if path is not None:
+            owned.setdefault(path.parent, set()).add(path.name)
+    if outputs.save is not None:
+        owned.setdefault(outputs.save, set()).update(names)
+    if outputs.timeline is not None:
+        timelines = {f"{stem}_timeline.{ext}" for stem in stems for ext in ("csv", "png")}
+        owned.setdefault(outputs.timeline, set()).update(timelines)
+    if state.folder is not None:
+        owned.setdefault(state.folder / "parts", set()).update(state.part(i).name for i in range(len(names)))
+    for folder, targets in owned.items():
+        remove_leftover_temps(folder, targets)
 
 
 def _run_here(todo, sources, names, settings: PredictSettings, outputs: Outputs, emit):
