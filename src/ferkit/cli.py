@@ -145,10 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dataset_options(en)
     en.set_defaults(func=cmd_ensemble)
 
-    ex = commands.add_parser("export", help="write a checkpoint as ONNX, checked against PyTorch")
+    ex = commands.add_parser("export", help="write a checkpoint as ONNX (checked against PyTorch) or safetensors")
     ex.add_argument("model", help="checkpoint folder or shipped model name")
-    ex.add_argument("--format", default="onnx", choices=("onnx",), help="export format (default onnx)")
-    ex.add_argument("--out", type=Path, help="output file (default: MODEL_NAME.onnx here)")
+    ex.add_argument("--format", default="onnx", choices=("onnx", "safetensors"),
+                    help="onnx: one graph (an ensemble's members averaged inside it); safetensors: a self-contained "
+                         "checkpoint folder (an ensemble's members copied in)")  # fmt: skip
+    ex.add_argument("--half", action="store_true", help="safetensors: store the weights as float16 (half the size)")
+    ex.add_argument("--out", type=Path, help="output file or folder (default: MODEL_NAME.onnx or MODEL_NAME-export/)")
     ex.add_argument("--opset", type=int, default=17)
     ex.set_defaults(func=cmd_export)
 
@@ -351,10 +354,17 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ferkit.models.export import export_onnx
+    from ferkit.models.export import export_checkpoint, export_onnx
 
-    out = args.out or Path(f"{Path(args.model).resolve().name}.onnx")
-    path, diff = export_onnx(args.model, out, args.opset)
+    name = Path(args.model).resolve().name
+    if args.format == "safetensors":
+        path = export_checkpoint(args.model, args.out or Path(f"{name}-export"), half=args.half)
+        size = sum(p.stat().st_size for p in path.rglob("*.safetensors"))
+        print(f"wrote {path}: {size / 2**20:.1f} MiB of {'float16' if args.half else 'float32'} weights")
+        return 0
+    if args.half:
+        raise FerkitError("--half applies to --format safetensors (an ONNX graph computes in float32)")
+    path, diff = export_onnx(args.model, args.out or Path(f"{name}.onnx"), args.opset)
     print(f"wrote {path}: onnxruntime logits within {diff:.1e} of PyTorch")
     return 0
 

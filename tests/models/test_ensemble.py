@@ -118,3 +118,20 @@ def test_an_ensemble_predicts_serves_and_explains(pair, tmp_path):
     assert "mean of 2 members" in cam.layer
     inner = grad_cam(model, torch.randn(2, 1, 40, 40), layer="members.1.features.3")
     assert inner.heatmaps.shape == (2, 40, 40)
+
+
+def test_a_safetensors_export_of_an_ensemble_carries_its_members_with_it(pair, tmp_path):
+    import shutil
+
+    from ferkit.models.export import export_checkpoint
+
+    _, _, ens = pair
+    faces = np.random.default_rng(1).integers(0, 256, (6, 48, 48), dtype=np.uint8)
+    expected = predict_proba(load_model(ens), faces)
+    out = export_checkpoint(str(ens), tmp_path / "packed")
+    shutil.rmtree(tmp_path / "runs")  # the members it named are gone; the export holds its own copies
+    packed = load_model(out)
+    assert json.loads((out / META).read_text())["members"] == ["members/0", "members/1"]
+    assert packed.temperature == 1.1 and np.allclose(predict_proba(packed, faces), expected, atol=1e-6)
+    with pytest.raises(FerkitError, match="already holds a checkpoint"):
+        export_checkpoint(out, out)

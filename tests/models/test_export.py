@@ -72,3 +72,35 @@ def test_export_command(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "ferkit", "export", str(tmp_path / "nope")], capture_output=True,
                          text=True, env=env)  # fmt: skip
     assert bad.returncode == 2 and "not a checkpoint folder" in bad.stderr
+
+
+def test_a_half_precision_export_is_half_the_size_and_gives_the_same_answers(tmp_path):
+    from ferkit.models.checkpoint import WEIGHTS, resolve_checkpoint
+    from ferkit.models.export import export_checkpoint
+    from ferkit.models.predict import predict_proba
+
+    out = export_checkpoint("fast", tmp_path / "fast16", half=True)
+    fp32, fp16 = load_model("fast"), load_model(out)
+    original = (resolve_checkpoint("fast") / WEIGHTS).stat().st_size
+    assert (out / WEIGHTS).stat().st_size < 0.51 * original
+    assert all(p.dtype == torch.float32 for p in fp16.parameters())  # cast back on loading
+    assert fp16.meta["weights_dtype"] == "float16" and fp16.meta["metrics"] == fp32.meta["metrics"]
+    assert fp16.temperature == fp32.temperature and fp16.preprocessing == fp32.preprocessing
+    faces = real_faces(64)
+    p32, p16 = predict_proba(fp32, faces), predict_proba(fp16, faces)
+    assert np.abs(p32 - p16).max() < 5e-3 and (p32.argmax(1) == p16.argmax(1)).mean() >= 0.98
+
+
+def test_the_export_command_writes_safetensors_and_refuses_half_onnx(tmp_path):
+    env = {**os.environ, "FERKIT_CACHE_DIR": str(tmp_path / "c")}
+    base = [sys.executable, "-m", "ferkit", "export", "fast"]
+    done = subprocess.run([*base, "--format", "safetensors", "--half", "--out", str(tmp_path / "f16")],
+                          capture_output=True, text=True, env=env)  # fmt: skip
+    assert done.returncode == 0 and "MiB of float16 weights" in done.stdout, done.stderr
+    assert load_model(tmp_path / "f16").meta["weights_dtype"] == "float16"
+    again = subprocess.run([*base, "--format", "safetensors", "--out", str(tmp_path / "f16")],
+                           capture_output=True, text=True, env=env)  # fmt: skip
+    assert again.returncode == 2 and "already holds a checkpoint" in again.stderr
+    half_onnx = subprocess.run([*base, "--half", "--out", str(tmp_path / "x.onnx")], capture_output=True, text=True,
+                               env=env)  # fmt: skip
+    assert half_onnx.returncode == 2 and "--half applies to --format safetensors" in half_onnx.stderr

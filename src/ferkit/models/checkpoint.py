@@ -27,11 +27,18 @@ FORMAT = "ferkit-checkpoint/1"
 SHIPPED = Path(__file__).resolve().parent.parent / "weights"  # models that ship inside the package, by name
 
 
-def save_checkpoint(directory: str | Path, model: torch.nn.Module, meta: dict) -> Path:
-    """Write the model's weights, then its metadata (the metadata last: a folder with model.json is complete)."""
+def save_checkpoint(directory: str | Path, model: torch.nn.Module, meta: dict, half: bool = False) -> Path:
+    """Write the model's weights, then its metadata (the metadata last: a folder with model.json is complete).
+
+    half=True stores the floating-point tensors as float16 (half the bytes); loading casts them back to the model's
+    float32, so only the rounding of the weights themselves is lost.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in _unwrap(model).state_dict().items()}
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+        meta = {**meta, "weights_dtype": "float16"}
     with atomic_path(directory / WEIGHTS) as tmp:
         save_file(state, str(tmp))
     full = {
@@ -59,7 +66,7 @@ def _load_single(folder: Path, meta: dict) -> torch.nn.Module:
     model = create_model(meta["arch"], **meta["arch_args"])
     try:
         state = load_file(str(folder / WEIGHTS), device="cpu")
-        model.load_state_dict(state)
+        model.load_state_dict(state)  # copies into the float32 parameters: float16 weights are cast back
     except (OSError, RuntimeError, ValueError, SafetensorError) as exc:  # missing, truncated, mismatched
         raise FerkitError(f"{folder / WEIGHTS}: cannot load weights for {meta['arch']} ({exc})") from None
     return model

@@ -65,3 +65,27 @@ def onnx_metadata(path: str | Path) -> dict:
 
     props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
     return json.loads(props.get("ferkit", "{}"))
+
+
+# What save_checkpoint writes itself; the rest of a loaded model's metadata travels unchanged.
+_OWN_KEYS = ("format", "ferkit_version", "arch", "arch_args", "members", "weights_dtype")
+
+
+def export_checkpoint(model_or_path, out: str | Path, half: bool = False) -> Path:
+    """Write a self-contained copy of a checkpoint to the folder `out`: weights (float16 with `half`) and metadata;
+    an ensemble's members, whether folders or shipped names, are written inside it as members/0, members/1, ...
+    Returns `out`, which loads with `load_model` wherever it is moved."""
+    from ferkit.models.checkpoint import save_checkpoint, save_ensemble
+    from ferkit.models.ensemble import Ensemble
+
+    model = load_model(model_or_path) if isinstance(model_or_path, str | Path) else model_or_path
+    out = Path(out)
+    if (out / "model.json").exists() or (out / "members").exists():
+        raise FerkitError(f"{out}: already holds a checkpoint; choose an empty folder")
+    meta = {k: v for k, v in model.meta.items() if k not in _OWN_KEYS}
+    if isinstance(model, Ensemble):
+        names = [f"members/{i}" for i in range(len(model.members))]
+        for name, member in zip(names, model.members, strict=True):
+            export_checkpoint(member, out / name, half)
+        return save_ensemble(out, names, meta)
+    return save_checkpoint(out, model, meta, half)
