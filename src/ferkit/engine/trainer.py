@@ -75,6 +75,9 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+_OWN_GROUP: list[bool] = []  # non-empty once this process started the process group (and so must end it)
+
+
 def setup_distributed(device: torch.device) -> tuple[int, int, torch.device]:
     """(rank, world size, device) under torchrun (WORLD_SIZE > 1); (0, 1, device) otherwise."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -82,6 +85,7 @@ def setup_distributed(device: torch.device) -> tuple[int, int, torch.device]:
         return 0, 1, device
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        _OWN_GROUP.append(True)
     rank, local = dist.get_rank(), int(os.environ.get("LOCAL_RANK", "0"))
     if device.type == "cuda":
         device = torch.device("cuda", local)
@@ -437,5 +441,8 @@ def train(cfg: Config, resume: bool = False, log=print, dataset=None) -> TrainRe
                 f"{calibration['ece_after']:.4f}); checkpoint {run.out / 'best'}")  # fmt: skip
     if run.world > 1:
         dist.barrier()
+        if _OWN_GROUP:  # gloo's threads left running at exit can abort a rank ("terminate called without ...")
+            dist.destroy_process_group()
+            _OWN_GROUP.clear()
     return TrainResult(run.out, run.out / "best", run.loop["best_acc"], run.loop["best_epoch"], run.loop["epoch"],
                        run.loop["seconds"], run.loop["history"])  # fmt: skip
