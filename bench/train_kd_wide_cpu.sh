@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `default`'s network (fastnet 48-96-192-384) distilled from `default` itself and the distilled `fast` (run 8):
+# Run 12, `default` until run 19: fastnet 48-96-192-384 distilled from run 6 (that network) and the distilled run 8:
 # a "born-again" student taught by the average of two teachers on the very batches it trains on, 60 epochs in bf16
 # on a 2-core CPU. Needs both teachers first:  bash bench/train_wide48_cpu.sh; bash bench/train_kd_fast_cpu.sh
 # Run by hand (not a test):  bash bench/train_kd_wide_cpu.sh [DATA] [OUT] [TEACHERS]
