@@ -13,12 +13,12 @@ import argparse
 import os
 import platform
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 import torch
+from bench_predict import median_ms  # bench/ is on sys.path when run as a script
 
 from ferkit.models import load_model
 from ferkit.models.export import export_onnx
@@ -28,13 +28,7 @@ BATCHES = (1, 64)
 
 def ms_per_face(fn, batch: int, repeat: int) -> float:
     """Median over `repeat` calls of one batch, in ms per face."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times)) / batch
+    return median_ms(fn, repeat) / batch
 
 
 def runners(name: str, folder: Path) -> dict[tuple[str, int], object]:
