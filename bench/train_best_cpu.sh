@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `best` and everything under it, from scratch on a 2-core CPU, in order: run 6 (the 48-wide network), run 3
 # (fastnet, 45 epochs), run 8 (fastnet distilled from 6 + 3), run 12 (the 48-wide network distilled from 6 + 8),
-# run 19 (the 56-wide network distilled from 12 + 6: `default`, shipped as float16), then `best` = the ensemble of
+# run 19 (the 56-wide network distilled from 12 + 6, shipped in float16 inside `best`), then `best` = the ensemble of
 # runs 19 and 6, calibrated on PublicTest and scored with each TTA (flip is its best).
 # About 8.5 hours in all; a step whose checkpoint already exists is not trained again (delete runs/NAME to redo it).
 # Run by hand (not a test):  bash bench/train_best_cpu.sh [DATA] [OUT]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Run 19, `default`: `fastnet` at widths 56-112-224-448 (about 3.6 M parameters) distilled from run 12 (the previous
-# `default`) and run 6 on the very batches it trains on, 60 epochs in bf16 on a 2-core CPU. Its time per face stays well inside
-# `default`'s budget of 3x `fast`'s (2.5x at batch 1, 2.3x at 64; 64-128-256-512 would be 3.0x).
+# Run 19, a member of `best`: `fastnet` at widths 56-112-224-448 (about 3.6 M parameters) distilled from run 12
+# (`default`) and run 6 on the very batches it trains on, 60 epochs in bf16 on a 2-core CPU. It was meant as `default`,
+# but with ONNX Runtime it takes 3.3-3.6x `fast`'s time per face, over `default`'s 3x budget (bench/bench_budget.py).
 # Needs its teachers, runs 12 and 6, first; bench/train_best_cpu.sh trains them and then this.
 # Run by hand (not a test):  bash bench/train_kd_wide56_cpu.sh [DATA] [OUT] [TEACHERS] [extra ferkit train args]
 # Results recorded in docs/experiments.md.

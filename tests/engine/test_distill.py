@@ -5,9 +5,10 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-from ferkit.engine.trainer import distillation_loss, train
+from ferkit.engine.trainer import distillation_loss, load_teacher, train
 from ferkit.errors import FerkitError
 from ferkit.models import load_model
+from ferkit.models.ensemble import Ensemble
 from tests.conftest import save_image, write_fer_csv
 from tests.engine.conftest import striped, tiny_config
 
@@ -70,3 +71,17 @@ def test_a_teacher_with_other_classes_or_bad_weights_is_a_clear_error(teacher_se
         train(tiny_config(data, tmp_path / "r", **{"train.teacher": str(teacher), "train.kd_weight": 2.0}), **QUIET)
     with pytest.raises(FerkitError, match="not a checkpoint"):
         train(tiny_config(data, tmp_path / "r", **{"train.teacher": str(tmp_path / "nowhere")}), **QUIET)
+
+
+def test_the_teacher_runs_with_batch_norm_folded_and_channels_last_yet_computes_the_same(teacher_setup, tmp_path):
+    data, teacher = teacher_setup
+    original = load_model(teacher).eval()
+    cfg = tiny_config(data, tmp_path / "s", **{"train.teacher": f"{teacher},{teacher}"})
+    fast = load_teacher(cfg, original.classes, original.preprocessing, torch.device("cpu"))
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())
+    assert fast.members[0].features[0][0].weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.randn(5, 1, 48, 48).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        expected = Ensemble([original, original], preprocessing=original.preprocessing).member_logits(x)
+        for got, want in zip(fast.member_logits(x), expected):
+            assert torch.allclose(got, want, atol=1e-4)

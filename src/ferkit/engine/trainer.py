@@ -28,6 +28,7 @@ from ferkit.engine.state import find_state, load_state, save_state
 from ferkit.errors import FerkitError
 from ferkit.models import create_model, load_model, save_checkpoint
 from ferkit.models.ensemble import Ensemble
+from ferkit.models.fuse import fuse_batchnorm
 from ferkit.models.predict import predict_logits
 from ferkit.models.registry import accepts
 from ferkit.preprocess import fit_preprocessing
@@ -163,8 +164,11 @@ def load_teacher(cfg: Config, classes: tuple[str, ...], prep, device: torch.devi
         raise FerkitError(f"the teacher's classes {teacher.classes} are not the training data's {tuple(classes)}")
     if not 0 <= cfg.train.kd_weight <= 1 or cfg.train.kd_temperature <= 0:
         raise FerkitError("train.kd_weight must be in [0, 1] and train.kd_temperature above 0")
+    teacher = fuse_batchnorm(teacher)  # eval-only: batch norm folded into the convs, a faster forward on every batch
     for p in teacher.parameters():
         p.requires_grad_(False)
+    if cfg.train.channels_last:  # the student's batches are channels_last; a teacher in NCHW would convert each layer
+        teacher = teacher.to(memory_format=torch.channels_last)
     return teacher.to(device).eval()
 
 
