@@ -113,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--teacher",
         metavar="CKPT[,CKPT...]",
-        help="distil from this model, or the average of several (train.kd_weight, train.kd_temperature)",
+        help="distil from this model, or the average of several "
+        "(train.kd_weight, train.kd_temperature, train.teacher_flip)",
     )
     tr.add_argument(
         "--precision",

@@ -71,6 +71,7 @@ class TrainConfig:
     teacher: str | None = None  # knowledge distillation from this checkpoint, or the average of "a,b,c"
     kd_weight: float = 0.5  # the loss is (1 - kd_weight) * label loss + kd_weight * distillation loss
     kd_temperature: float = 2.0  # both sides' logits are divided by it; the KL term is scaled by its square
+    teacher_flip: bool = False  # the teacher also sees the batch mirrored; its soft targets average both views
     precision: str = "auto"  # auto (bf16 where the GPU or CPU supports it) | bf16 | fp32; weights stay fp32
     channels_last: bool = True
     seed: int = 0

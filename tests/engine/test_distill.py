@@ -1,11 +1,14 @@
 """Knowledge distillation: the KD loss, a student that learns from its teacher alone, several teachers, resume."""
 
+from types import SimpleNamespace
+
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-from ferkit.engine.trainer import distillation_loss, load_teacher, train
+from ferkit.engine.trainer import distillation_loss, load_teacher, teach, train
 from ferkit.errors import FerkitError
 from ferkit.models import load_model
 from ferkit.models.ensemble import Ensemble
@@ -85,3 +88,35 @@ def test_the_teacher_runs_with_batch_norm_folded_and_channels_last_yet_computes_
         expected = Ensemble([original, original], preprocessing=original.preprocessing).member_logits(x)
         for got, want in zip(fast.member_logits(x), expected):
             assert torch.allclose(got, want, atol=1e-4)
+
+
+def test_with_teacher_flip_the_soft_targets_average_the_batch_and_its_mirror_image(teacher_setup, tmp_path):
+    data, teacher = teacher_setup
+    cfg = tiny_config(data, tmp_path / "s", **{"train.teacher": f"{teacher},{teacher}", "train.teacher_flip": True})
+    model = load_model(teacher)
+    fused = load_teacher(cfg, model.classes, model.preprocessing, torch.device("cpu"))
+    run = SimpleNamespace(cfg=cfg, teacher=fused, precision="fp32", device=torch.device("cpu"))
+    x = torch.randn(6, 1, 48, 48)
+    taught = teach(run, x)
+    assert len(taught) == 4 and all(t.shape == (6, 7) for t in taught)  # 2 members x (batch, mirrored batch)
+    with torch.no_grad():
+        plain, mirrored = fused.member_logits(x)[0], fused.member_logits(x.flip(3))[0]
+    assert torch.allclose(taught[0], plain, atol=1e-4) and torch.allclose(taught[1], mirrored, atol=1e-4)
+    assert not torch.allclose(plain, mirrored, atol=1e-3)  # the mirror is a second view, not the same one
+    run.cfg = tiny_config(data, tmp_path / "s", **{"train.teacher": str(teacher)})  # teacher_flip off: one view
+    assert len(teach(run, x)) == 2
+
+
+def banded(label: int, seed: int) -> np.ndarray:
+    """Like `striped` but the class is a horizontal band's height, which a mirror image keeps."""
+    return striped(label, seed).T.copy()
+
+
+def test_a_student_learns_from_flip_averaged_soft_targets_and_the_run_records_it(tmp_path):
+    rows = [(i % 7, banded(i % 7, i), "Training" if i < 280 else "PublicTest") for i in range(350)]
+    data = write_fer_csv(tmp_path / "fer2013.csv", rows)
+    train(tiny_config(data, tmp_path / "teacher", **{"train.epochs": 8, "train.batch_size": 32}), **QUIET)
+    fields = {"train.epochs": 8, "train.batch_size": 32, "train.teacher": str(tmp_path / "teacher/best"),
+              "train.teacher_flip": True, "train.kd_weight": 1.0, "model.args": {"widths": [4, 8, 8, 8]}}  # fmt: skip
+    assert train(tiny_config(data, tmp_path / "student", **fields), **QUIET).best_accuracy >= 0.7  # chance: 1/7
+    assert load_model(tmp_path / "student/best").meta["config"]["train"]["teacher_flip"] is True

@@ -80,3 +80,5 @@ def test_a_distilled_checkpoints_card_names_its_teachers():
     assert _distillation_lines({"teacher": None, "kd_weight": 0.5}) == []
     line = _distillation_lines({"teacher": "a/best,fast", "kd_weight": 0.7, "kd_temperature": 3.0})
     assert line == ["- distilled from a/best,fast (KD weight 0.7, temperature 3.0) on the same augmented batches"]
+    flipped = _distillation_lines({"teacher": "a/best", "kd_weight": 0.7, "kd_temperature": 3.0, "teacher_flip": True})
+    assert flipped[0].endswith("on the same augmented batches and their mirror images")

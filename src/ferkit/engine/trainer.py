@@ -172,6 +172,17 @@ def load_teacher(cfg: Config, classes: tuple[str, ...], prep, device: torch.devi
     return teacher.to(device).eval()
 
 
+def teach(run: Run, x: torch.Tensor) -> list[torch.Tensor]:
+    """The teacher's logits for the batch x (B, C, S, S): one (B, K) per member, and with train.teacher_flip one more
+    per member for the mirrored batch, so that distillation_loss averages the members' flip-TTA soft targets."""
+    views = torch.cat([x, x.flip(3)]) if run.cfg.train.teacher_flip else x  # (V*B, C, S, S), V = 1 or 2
+    if run.cfg.train.channels_last:
+        views = views.contiguous(memory_format=torch.channels_last)
+    with torch.no_grad(), autocast(run.precision, run.device):
+        logits = run.teacher.member_logits(views)  # M x (V*B, K), one forward per member for both views
+    return [view for member in logits for view in member.split(len(x))]
+
+
 def epoch_order(train: data_mod.Split, cfg: Config, gen: torch.Generator, rank: int, world: int) -> torch.Tensor:
     """This rank's sample order for the epoch: a permutation, or class-balanced draws with replacement."""
     n = len(train.labels)
@@ -291,9 +302,7 @@ def run_epoch(run: Run, epoch: int) -> tuple[float, float, float]:
             logits = net(x)
         loss = loss_fn(logits.float(), y, soft, run.class_weights, cfg.train.label_smoothing)
         if run.teacher is not None:  # the teacher sees the student's very batch, augmentation and mixing included
-            with torch.no_grad(), autocast(run.precision, run.device):
-                taught = run.teacher.member_logits(x)
-            kd = distillation_loss(logits.float(), taught, cfg.train.kd_temperature)
+            kd = distillation_loss(logits.float(), teach(run, x), cfg.train.kd_temperature)
             loss = (1 - cfg.train.kd_weight) * loss + cfg.train.kd_weight * kd
         run.opt.zero_grad(set_to_none=True)
         loss.backward()
