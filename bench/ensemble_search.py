@@ -7,7 +7,10 @@ then the views averaged. Select on the validation split only (PublicTest for FER
 
 Run by hand (not a test):
   python bench/ensemble_search.py runs/kd-wide56/best runs/kd-wide/best runs/wide48/best \
-      [--data ../shared/datasets/fer2013] [--split PublicTest] [--tta none flip tencrop] [--min 2] [--max 4]
+      [--data ../shared/datasets/fer2013] [--split PublicTest] [--tta none flip tencrop] [--min 2] [--max 4] \
+      [--max-mb 25]
+Each line gives the ensemble's weights in float16 (2 bytes a parameter, as `ferkit export --half` writes them);
+--max-mb leaves out the ensembles that would not fit a shipped model's size limit even so.
 """
 
 from __future__ import annotations
@@ -82,6 +85,11 @@ def ensemble_probabilities(member_views: list[np.ndarray], temperature: float) -
     return (p / p.sum(-1, keepdims=True)).mean(0)
 
 
+def float16_megabytes(checkpoint: str) -> float:
+    """Its weights' size in MB once exported with --half (2 bytes a parameter; metadata is a few kB)."""
+    return sum(p.numel() for p in load_model(checkpoint).parameters()) * 2 / 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoints", nargs="+")
@@ -90,6 +98,7 @@ def main() -> None:
     parser.add_argument("--tta", nargs="+", default=["none", "flip", "tencrop"])
     parser.add_argument("--min", type=int, default=1, help="smallest subset (1 scores each model alone)")
     parser.add_argument("--max", type=int, default=4, help="largest subset")
+    parser.add_argument("--max-mb", type=float, default=0.0, help="skip ensembles larger in float16 (0: no limit)")
     parser.add_argument("--cache", type=Path, default=Path("runs/ensemble-cache"))
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
@@ -102,21 +111,25 @@ def main() -> None:
         (c, tta): cached_views(c, images, args.split, tta, args.cache) for c in args.checkpoints for tta in args.tta
     }
     singles = {c: cached_views(c, images, args.split, "none", args.cache) for c in args.checkpoints}
+    megabytes = {c: float16_megabytes(c) for c in args.checkpoints}
 
     rows = []
     for size in range(args.min, min(args.max, len(args.checkpoints)) + 1):
         for subset in itertools.combinations(args.checkpoints, size):
+            mb = sum(megabytes[c] for c in subset)
+            if args.max_mb and mb > args.max_mb:
+                continue
             t = ensemble_temperature([singles[c] for c in subset], labels) if size > 1 else 1.0
             scores = {}
             for tta in args.tta:
                 probs = ensemble_probabilities([views[c, tta] for c in subset], t)
                 report = classification_report(probs, labels, classes)
                 scores[tta] = (report["accuracy"], report["macro_f1"])
-            rows.append((max(a for a, _ in scores.values()), subset, t, scores))
+            rows.append((max(a for a, _ in scores.values()), subset, t, scores, mb))
     print(f"{args.split} of {args.data}: {len(labels)} faces; accuracy (macro-F1) per TTA, best first")
-    for _, subset, t, scores in sorted(rows, key=lambda r: -r[0]):
+    for _, subset, t, scores, mb in sorted(rows, key=lambda r: -r[0]):
         cells = "  ".join(f"{tta} {a:.2%} ({f:.2%})" for tta, (a, f) in scores.items())
-        print(f"{' + '.join(subset)}  [T {t:.3f}]  {cells}")
+        print(f"{' + '.join(subset)}  [T {t:.3f}, {mb:.1f} MB fp16]  {cells}")
 
 
 if __name__ == "__main__":
