@@ -74,6 +74,8 @@ def test_a_teacher_with_other_classes_or_bad_weights_is_a_clear_error(teacher_se
         train(tiny_config(data, tmp_path / "r", **{"train.teacher": str(teacher), "train.kd_weight": 2.0}), **QUIET)
     with pytest.raises(FerkitError, match="not a checkpoint"):
         train(tiny_config(data, tmp_path / "r", **{"train.teacher": str(tmp_path / "nowhere")}), **QUIET)
+    with pytest.raises(FerkitError, match="teacher_flip=true needs a teacher"):
+        train(tiny_config(data, tmp_path / "r", **{"train.teacher_flip": True}), **QUIET)
 
 
 def test_the_teacher_runs_with_batch_norm_folded_and_channels_last_yet_computes_the_same(teacher_setup, tmp_path):

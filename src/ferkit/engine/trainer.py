@@ -157,6 +157,8 @@ def distillation_loss(student: torch.Tensor, teachers: list[torch.Tensor], tempe
 def load_teacher(cfg: Config, classes: tuple[str, ...], prep, device: torch.device) -> Ensemble | None:
     """The teacher(s) of --teacher as one frozen Ensemble taking the student's input (same crop, re-standardised)."""
     if not cfg.train.teacher:
+        if cfg.train.teacher_flip:  # it would change nothing; say so rather than let the run look distilled
+            raise FerkitError("train.teacher_flip=true needs a teacher: add --teacher CKPT[,CKPT...]")
         return None
     names = [n.strip() for n in cfg.train.teacher.split(",") if n.strip()]
     teacher = Ensemble([load_model(n) for n in names], preprocessing=prep)
