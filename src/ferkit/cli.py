@@ -17,6 +17,9 @@ EXIT_USAGE = 2  # bad input: a missing path, an unreadable dataset, strict-mode 
 
 # choices as ferkit.models.runtime.RUNTIMES, written out: importing that module at start-up would load torch
 RUNTIME_HELP = "classifier runtime: auto (onnxruntime on a CPU when it matches PyTorch), onnx or torch"
+# ferkit.models.predict.TTA_MODES, written out for the same reason (a test keeps the two equal)
+TTA_MODES = ("none", "flip", "tencrop", "multiscale")
+TTA_HELP = "test-time augmentation: none, flip, tencrop (corners, centre, mirrored) or multiscale (4 zooms, mirrored)"
 
 
 def _add_dataset_options(p: argparse.ArgumentParser) -> None:
@@ -64,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--detector", default="mtcnn", choices=("mtcnn", "haar"))
     pr.add_argument("--min-face", type=int, default=20, help="smallest face side in pixels (default 20)")
     pr.add_argument("--min-score", type=float, help="drop detections scoring less (default: 0.95 for MTCNN)")
-    pr.add_argument("--tta", default="none", choices=("none", "flip", "tencrop"))
+    pr.add_argument("--tta", default="none", choices=TTA_MODES, help=TTA_HELP)
     pr.add_argument("--batch", type=int, default=64, help="faces per classifier batch (default 64)")
     pr.add_argument("--runtime", default="auto", choices=("auto", "onnx", "torch"), help=RUNTIME_HELP)
     pr.add_argument("--json", type=Path, help="also write the JSON Lines to this file (stdout always gets them)")
@@ -131,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--model", required=True, help="checkpoint folder or shipped name; a,b,c averages an ensemble")
     ev.add_argument("--data", required=True, type=Path, help="dataset file or folder")
     ev.add_argument("--split", nargs="+", help="splits to score (default: all the dataset has)")
-    ev.add_argument("--tta", default="none", choices=("none", "flip", "tencrop"), help="test-time augmentation")
+    ev.add_argument("--tta", default="none", choices=TTA_MODES, help=TTA_HELP)
     ev.add_argument("--json", action="store_true", help="print the report as one JSON object")
     ev.add_argument("--out", type=Path, help="write MODEL_CARD.md, model_card.json and plots here")
     ev.add_argument("--device", default="auto", help="auto, cpu or cuda")
@@ -165,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--detector", default="mtcnn", choices=("mtcnn", "haar"))
     sv.add_argument("--min-face", type=int, default=20, help="smallest face side in pixels (default 20)")
     sv.add_argument("--min-score", type=float, help="drop detections scoring less (default: 0.95 for MTCNN)")
-    sv.add_argument("--tta", default="none", choices=("none", "flip", "tencrop"))
+    sv.add_argument("--tta", default="none", choices=TTA_MODES, help=TTA_HELP)
     sv.add_argument("--workers", type=int, help="inference threads (default: one per CPU core)")
     sv.add_argument("--runtime", default="auto", choices=("auto", "onnx", "torch"), help=RUNTIME_HELP)
     sv.add_argument("--max-upload-mb", type=float, default=10, help="largest image upload (default 10 MB)")

@@ -49,7 +49,7 @@ def test_json_report_reports_public_and_private_test_separately(trained, tmp_pat
         p.name for p in (tmp_path / "card").iterdir()}  # fmt: skip
 
 
-@pytest.mark.parametrize("tta, views", [("none", 1), ("flip", 2), ("tencrop", 10)])
+@pytest.mark.parametrize("tta, views", [("none", 1), ("flip", 2), ("tencrop", 10), ("multiscale", 8)])
 def test_tta_modes_and_ensembles(trained, fer_csv, tta, views):
     import torch
 

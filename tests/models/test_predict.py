@@ -38,3 +38,23 @@ def test_ten_crop_views_are_corners_centre_and_their_mirrors():
     assert torch.equal(views[5], views[0].flip(-1))
     with pytest.raises(ValueError, match="tta must be one of"):
         predict_proba(create_model("lenet5"), np.zeros((1, 48, 48), np.uint8), tta="rotate")
+
+
+def test_multiscale_views_are_the_face_at_four_zooms_and_their_mirrors():
+    x = torch.rand(2, 1, 48, 48)
+    views = tta_views(x, Preprocessing(crop=40), "multiscale")
+    assert len(views) == 8 and all(v.shape == (2, 1, 40, 40) for v in views)
+    whole = torch.nn.functional.interpolate(x, size=(40, 40), mode="bilinear", antialias=True)
+    assert torch.allclose(views[0], whole)  # 1.0 x 40: the whole face squeezed into the input
+    assert torch.equal(views[2], tta_views(x, Preprocessing(crop=40), "none")[0])  # 1.2 x 40 = 48: the usual crop
+    assert torch.equal(views[4], views[0].flip(-1)) and torch.equal(views[7], views[3].flip(-1))
+    # without a crop the face is the input: the first view is the face itself, the others zoom in
+    uncropped = tta_views(x, Preprocessing(crop=0), "multiscale")
+    assert torch.equal(uncropped[0], x) and all(v.shape == x.shape for v in uncropped)
+
+
+def test_the_cli_offers_exactly_the_tta_modes_the_predictor_knows():
+    from ferkit import cli
+    from ferkit.models.predict import TTA_MODES
+
+    assert cli.TTA_MODES == TTA_MODES

@@ -9,12 +9,19 @@ import torch.nn.functional as F
 
 from ferkit.preprocess import Preprocessing, center_crop, standardize, to_uint8_tensor, to_unit
 
-TTA_MODES = ("none", "flip", "tencrop")
+TTA_MODES = ("none", "flip", "tencrop", "multiscale")
 SHIFT = 4  # pixels: ten-crop without a crop size takes windows shifted this far
+# multiscale: the face resized to these multiples of the network's input side, then centre-cropped to it. For the
+# shipped models (40-pixel crops of 48-pixel faces) that is 40, 44, 48 and 52 pixels: the whole face squeezed, the
+# usual crop and two zooms between and beyond. Chosen on PublicTest over {40..56} (docs/experiments.md, run 27).
+SCALES = (1.0, 1.1, 1.2, 1.3)
 
 
 def tta_views(x: torch.Tensor, prep: Preprocessing, tta: str) -> list[torch.Tensor]:
-    """(B, C, size, size) faces in [0, 1] -> the network inputs to average: 1, 2 or 10 views."""
+    """(B, C, size, size) faces in [0, 1] -> the network inputs to average: 1, 2, 10 or 8 views."""
+    if tta == "multiscale":
+        views = [center_crop(resize(x, round(prep.input_size * f)), prep.input_size) for f in SCALES]
+        return views + [v.flip(-1) for v in views]
     if tta == "tencrop":
         out = prep.input_size
         src = x if prep.crop else F.pad(x, [SHIFT] * 4, mode="replicate")
@@ -24,6 +31,13 @@ def tta_views(x: torch.Tensor, prep: Preprocessing, tta: str) -> list[torch.Tens
         return crops + [c.flip(-1) for c in crops]
     view = center_crop(x, prep.crop)
     return [view, view.flip(-1)] if tta == "flip" else [view]
+
+
+def resize(x: torch.Tensor, side: int) -> torch.Tensor:
+    """(B, C, H, W) -> (B, C, side, side), bilinear; antialiased when shrinking so that no detail aliases."""
+    if side == x.shape[-1] == x.shape[-2]:
+        return x
+    return F.interpolate(x, size=(side, side), mode="bilinear", align_corners=False, antialias=side < x.shape[-1])
 
 
 @torch.no_grad()
