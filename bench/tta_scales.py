@@ -19,8 +19,7 @@ import torch
 from ferkit.data import load_dataset
 from ferkit.engine.evaluate import align_labels
 from ferkit.models import load_model
-from ferkit.models.predict import resize
-from ferkit.preprocess import center_crop, standardize, to_uint8_tensor, to_unit
+from ferkit.preprocess import center_crop, resize, standardize, to_uint8_tensor, to_unit
 
 
 @torch.no_grad()

@@ -59,9 +59,14 @@ def to_unit(batch: torch.Tensor, prep: Preprocessing) -> torch.Tensor:
         x = (x * torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
     elif x.shape[1] == 1 and prep.channels == 3:
         x = x.expand(-1, 3, -1, -1)
-    if x.shape[-2:] != (prep.size, prep.size):
-        x = F.interpolate(x, size=(prep.size, prep.size), mode="bilinear", align_corners=False, antialias=True)
-    return x
+    return resize(x, prep.size)
+
+
+def resize(x: torch.Tensor, side: int) -> torch.Tensor:
+    """(N, C, H, W) -> (N, C, side, side), bilinear, antialiased (which PyTorch applies only when shrinking)."""
+    if x.shape[-2:] == (side, side):
+        return x
+    return F.interpolate(x, size=(side, side), mode="bilinear", align_corners=False, antialias=True)
 
 
 def standardize(x: torch.Tensor, prep: Preprocessing) -> torch.Tensor:

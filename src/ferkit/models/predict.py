@@ -7,7 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ferkit.preprocess import Preprocessing, center_crop, standardize, to_uint8_tensor, to_unit
+from ferkit.preprocess import Preprocessing, center_crop, resize, standardize, to_uint8_tensor, to_unit
 
 TTA_MODES = ("none", "flip", "tencrop", "multiscale")
 SHIFT = 4  # pixels: ten-crop without a crop size takes windows shifted this far
@@ -31,13 +31,6 @@ def tta_views(x: torch.Tensor, prep: Preprocessing, tta: str) -> list[torch.Tens
         return crops + [c.flip(-1) for c in crops]
     view = center_crop(x, prep.crop)
     return [view, view.flip(-1)] if tta == "flip" else [view]
-
-
-def resize(x: torch.Tensor, side: int) -> torch.Tensor:
-    """(B, C, H, W) -> (B, C, side, side), bilinear; antialiased when shrinking so that no detail aliases."""
-    if side == x.shape[-1] == x.shape[-2]:
-        return x
-    return F.interpolate(x, size=(side, side), mode="bilinear", align_corners=False, antialias=side < x.shape[-1])
 
 
 @torch.no_grad()
