@@ -17,6 +17,6 @@ step() {  # checkpoint script: train unless the checkpoint is there
 step runs/wide48/best train_wide48_cpu.sh
 step runs/wide48-mix/best train_wide48_mix_cpu.sh
 ferkit ensemble runs/wide48-mix/best runs/wide48/best --data "$data" --out "$out"
-for tta in none flip tencrop; do
+for tta in none flip tencrop multiscale; do
   ferkit evaluate --model "$out" --data "$data" --split PublicTest --tta "$tta"
 done

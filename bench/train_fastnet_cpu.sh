@@ -7,7 +7,7 @@ data=${1:-../shared/datasets/fer2013}
 out=${2:-runs/fastnet-cpu}
 time ferkit train --model fastnet --data "$data" --out "$out" --epochs 17 --batch-size 64 --lr 0.05 \
   -o model.crop=40 -o train.label_smoothing=0.1 --time-limit 29.5
-for tta in none flip tencrop; do
+for tta in none flip tencrop multiscale; do
   ferkit evaluate --model "$out/best" --data "$data" --split PublicTest --tta "$tta"
 done
 ferkit evaluate --model "$out/best" --data "$data" --split PublicTest --tta tencrop --out "$out/card" > /dev/null

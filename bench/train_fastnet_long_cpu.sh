@@ -8,7 +8,7 @@ data=${1:-../shared/datasets/fer2013}
 out=${2:-runs/fastnet-long}
 time ferkit train --model fastnet --data "$data" --out "$out" --epochs 45 --batch-size 64 --lr 0.05 \
   -o model.crop=40 -o train.label_smoothing=0.1
-for tta in none flip tencrop; do
+for tta in none flip tencrop multiscale; do
   ferkit evaluate --model "$out/best" --data "$data" --split PublicTest --tta "$tta"
 done
 ferkit evaluate --model "$out/best" --data "$data" --split PublicTest --tta tencrop --out "$out/card" > /dev/null

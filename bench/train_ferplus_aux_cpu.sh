@@ -10,6 +10,6 @@ votes=${2:-../shared/datasets/ferplus/fer2013new.csv}
 out=${3:-runs/ferplus-aux}
 time ferkit train --model fastnet --data "$data" --out "$out" --epochs 45 --batch-size 64 --lr 0.05 \
   -o model.crop=40 -o train.label_smoothing=0.1 -o data.ferplus_votes="$votes" -o data.ferplus_weight=0.5
-for tta in none flip tencrop; do
+for tta in none flip tencrop multiscale; do
   ferkit evaluate --model "$out/best" --data "$data" --split PublicTest --tta "$tta"
 done

@@ -8,7 +8,7 @@ data=${1:-../shared/datasets/ferplus}
 out=${2:-runs/ferplus-cpu}
 time ferkit train --model fastnet --data "$data" --out "$out" --epochs 16 --batch-size 64 --lr 0.05 \
   -o model.crop=40 --time-limit 40
-for tta in none flip tencrop; do
+for tta in none flip tencrop multiscale; do
   ferkit evaluate --model "$out/best" --data "$data" --split Valid --tta "$tta"
 done
 ferkit evaluate --model "$out/best" --data "$data" --split Valid --tta tencrop --out "$out/card" > /dev/null

@@ -9,6 +9,6 @@ data=${1:-../shared/datasets/ferplus}
 out=${2:-runs/ferplus-wide}
 time ferkit train --model fastnet --data "$data" --out "$out" --epochs 45 --batch-size 64 --lr 0.05 \
   -o model.crop=40 -o 'model.args={widths: [48, 96, 192, 384]}' "${@:3}"
-for tta in none flip tencrop; do
+for tta in none flip tencrop multiscale; do
   ferkit evaluate --model "$out/best" --data "$data" --split Valid --tta "$tta"
 done

@@ -12,6 +12,6 @@ teachers=${3:-runs/wide48/best,runs/fastnet-long/best}
 time ferkit train --model fastnet --data "$data" --out "$out" --epochs 45 --batch-size 64 --lr 0.05 \
   -o model.crop=40 -o train.label_smoothing=0.1 --teacher "$teachers" \
   -o train.kd_weight=0.7 -o train.kd_temperature=3 "${@:4}"
-for tta in none flip tencrop; do
+for tta in none flip tencrop multiscale; do
   ferkit evaluate --model "$out/best" --data "$data" --split PublicTest --tta "$tta"
 done

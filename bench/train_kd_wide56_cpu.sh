@@ -12,6 +12,6 @@ teachers=${3:-runs/kd-wide/best,runs/wide48/best}
 time ferkit train --model fastnet --data "$data" --out "$out" --epochs 60 --batch-size 64 --lr 0.05 \
   -o model.crop=40 -o train.label_smoothing=0.1 -o 'model.args={widths: [56, 112, 224, 448]}' \
   --teacher "$teachers" -o train.kd_weight=0.7 -o train.kd_temperature=3 "${@:4}"
-for tta in none flip tencrop; do
+for tta in none flip tencrop multiscale; do
   ferkit evaluate --model "$out/best" --data "$data" --split PublicTest --tta "$tta"
 done

@@ -11,6 +11,6 @@ teachers=${3:-runs/wide48/best,runs/kd-fast/best}
 time ferkit train --model fastnet --data "$data" --out "$out" --epochs 60 --batch-size 64 --lr 0.05 \
   -o model.crop=40 -o train.label_smoothing=0.1 -o 'model.args={widths: [48, 96, 192, 384]}' \
   --teacher "$teachers" -o train.kd_weight=0.7 -o train.kd_temperature=3 "${@:4}"
-for tta in none flip tencrop; do
+for tta in none flip tencrop multiscale; do
   ferkit evaluate --model "$out/best" --data "$data" --split PublicTest --tta "$tta"
 done

@@ -12,6 +12,6 @@ out=${2:-runs/vgg-mix}
 time ferkit train --model vgg --data "$data" --out "$out" --epochs 60 --batch-size 64 --lr 0.02 \
   -o model.crop=40 -o train.seed=3 \
   -o augment.cutmix=1.0 -o augment.mixup=0.2 -o augment.mix_prob=0.5 "${@:3}"
-for tta in none flip tencrop; do
+for tta in none flip tencrop multiscale; do
   ferkit evaluate --model "$out/best" --data "$data" --split PublicTest --tta "$tta"
 done

@@ -9,6 +9,6 @@ data=${1:-../shared/datasets/fer2013}
 out=${2:-runs/wide48}
 time ferkit train --model fastnet --data "$data" --out "$out" --epochs 80 --batch-size 64 --lr 0.05 \
   -o model.crop=40 -o train.label_smoothing=0.1 -o 'model.args={widths: [48, 96, 192, 384]}'
-for tta in none flip tencrop; do
+for tta in none flip tencrop multiscale; do
   ferkit evaluate --model "$out/best" --data "$data" --split PublicTest --tta "$tta"
 done

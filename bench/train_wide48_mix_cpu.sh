@@ -10,6 +10,6 @@ out=${2:-runs/wide48-mix}
 time ferkit train --model fastnet --data "$data" --out "$out" --epochs 80 --batch-size 64 --lr 0.05 \
   -o model.crop=40 -o 'model.args={widths: [48, 96, 192, 384]}' -o train.seed=1 \
   -o augment.cutmix=1.0 -o augment.mixup=0.2 -o augment.mix_prob=0.5 "${@:3}"
-for tta in none flip tencrop; do
+for tta in none flip tencrop multiscale; do
   ferkit evaluate --model "$out/best" --data "$data" --split PublicTest --tta "$tta"
 done

@@ -72,6 +72,9 @@ class TrainConfig:
     kd_weight: float = 0.5  # the loss is (1 - kd_weight) * label loss + kd_weight * distillation loss
     kd_temperature: float = 2.0  # both sides' logits are divided by it; the KL term is scaled by its square
     teacher_flip: bool = False  # the teacher also sees the batch mirrored; its soft targets average both views
+    # the teacher's soft targets computed once, on each un-augmented training face with this TTA (none | flip | tencrop
+    # | multiscale) and cached in the run folder, instead of on every augmented batch; None: on every batch
+    teacher_cache_tta: str | None = None
     precision: str = "auto"  # auto (bf16 where the GPU or CPU supports it) | bf16 | fp32; weights stay fp32
     channels_last: bool = True
     seed: int = 0

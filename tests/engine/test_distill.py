@@ -1,4 +1,5 @@
-"""Knowledge distillation: the KD loss, a student that learns from its teacher alone, several teachers, resume."""
+"""Knowledge distillation: the KD loss, a student that learns from its teacher alone, several teachers, resume,
+and soft targets cached once per training face with TTA."""
 
 from types import SimpleNamespace
 
@@ -8,10 +9,13 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-from ferkit.engine.trainer import distillation_loss, load_teacher, teach, train
+from ferkit.engine import distill
+from ferkit.engine.distill import TEACHER_TARGETS, distillation_loss, load_teacher, teach, teacher_targets
+from ferkit.engine.trainer import mix, train
 from ferkit.errors import FerkitError
 from ferkit.models import load_model
 from ferkit.models.ensemble import Ensemble
+from ferkit.preprocess import center_crop, standardize, to_unit
 from tests.conftest import save_image, write_fer_csv
 from tests.engine.conftest import striped, tiny_config
 
@@ -74,8 +78,16 @@ def test_a_teacher_with_other_classes_or_bad_weights_is_a_clear_error(teacher_se
         train(tiny_config(data, tmp_path / "r", **{"train.teacher": str(teacher), "train.kd_weight": 2.0}), **QUIET)
     with pytest.raises(FerkitError, match="not a checkpoint"):
         train(tiny_config(data, tmp_path / "r", **{"train.teacher": str(tmp_path / "nowhere")}), **QUIET)
-    with pytest.raises(FerkitError, match="teacher_flip=true needs a teacher"):
+    with pytest.raises(FerkitError, match="teacher_flip needs a teacher"):
         train(tiny_config(data, tmp_path / "r", **{"train.teacher_flip": True}), **QUIET)
+    with pytest.raises(FerkitError, match="teacher_cache_tta needs a teacher"):
+        train(tiny_config(data, tmp_path / "r", **{"train.teacher_cache_tta": "flip"}), **QUIET)
+    cached = {"train.teacher": str(teacher), "train.teacher_cache_tta": "rotate"}
+    with pytest.raises(FerkitError, match="teacher_cache_tta must be one of none, flip, tencrop, multiscale"):
+        train(tiny_config(data, tmp_path / "r", **cached), **QUIET)
+    both = {**cached, "train.teacher_cache_tta": "flip", "train.teacher_flip": True}
+    with pytest.raises(FerkitError, match="teacher_flip is for a teacher run on each batch"):
+        train(tiny_config(data, tmp_path / "r", **both), **QUIET)
 
 
 def test_the_teacher_runs_with_batch_norm_folded_and_channels_last_yet_computes_the_same(teacher_setup, tmp_path):
@@ -122,3 +134,64 @@ def test_a_student_learns_from_flip_averaged_soft_targets_and_the_run_records_it
               "train.teacher_flip": True, "train.kd_weight": 1.0, "model.args": {"widths": [4, 8, 8, 8]}}  # fmt: skip
     assert train(tiny_config(data, tmp_path / "student", **fields), **QUIET).best_accuracy >= 0.7  # chance: 1/7
     assert load_model(tmp_path / "student/best").meta["config"]["train"]["teacher_flip"] is True
+
+
+def test_cached_targets_average_the_members_softened_probabilities_over_the_tta_views(teacher_setup, tmp_path):
+    data, teacher = teacher_setup
+    model = load_model(teacher)
+    cfg = tiny_config(data, tmp_path / "s", **{"train.teacher": f"{teacher},{teacher}"})
+    fused = load_teacher(cfg, model.classes, model.preprocessing, torch.device("cpu"))
+    prep = model.preprocessing
+    faces = torch.from_numpy(np.stack([striped(i % 7, 100 + i) for i in range(6)]))[:, None]  # (6, 1, 48, 48) uint8
+    got = teacher_targets(fused, faces, prep, "flip", 2.0, batch_size=4)
+    view = standardize(center_crop(to_unit(faces, prep), prep.crop), prep)  # (6, 1, 40, 40)
+    with torch.no_grad():
+        logits = fused.member_logits(view) + fused.member_logits(view.flip(3))  # 2 members x 2 views
+    expected = torch.stack([torch.softmax(t / 2.0, 1) for t in logits]).mean(0)
+    assert got.shape == (6, 7) and torch.allclose(got, expected, atol=1e-5)
+    assert torch.allclose(got.sum(1), torch.ones(6), atol=1e-5)
+    multiscale = teacher_targets(fused, faces, prep, "multiscale", 2.0)
+    assert not torch.allclose(multiscale, got, atol=1e-4)  # other views, other targets
+    assert torch.allclose(teacher_targets(fused, faces, prep, "flip", 1.0).sum(1), torch.ones(6), atol=1e-5)
+
+
+def test_mixing_mixes_the_cached_targets_with_the_images_and_labels_draw():
+    torch.manual_seed(0)
+    run = SimpleNamespace(classes=tuple("abcdefg"), cfg=SimpleNamespace(augment=SimpleNamespace(
+        mixup=0.4, cutmix=1.0, mix_prob=1.0)))  # fmt: skip
+    x, y = torch.randn(8, 1, 40, 40), torch.arange(8) % 7
+    cached = F.one_hot(y, 7).float()  # targets equal to the labels must stay equal once mixed
+    for seed in range(4):
+        mixed_x, labels, mixed_cached = mix(x, y, None, cached, run, torch.Generator().manual_seed(seed))
+        plain_x, plain, none = mix(x, y, None, None, run, torch.Generator().manual_seed(seed))
+        assert none is None and torch.equal(mixed_x, plain_x) and torch.allclose(labels, plain)
+        assert torch.allclose(mixed_cached, labels) and not torch.equal(mixed_x, x)
+
+
+def test_a_student_learns_from_cached_targets_and_a_resumed_run_reuses_them(teacher_setup, tmp_path, monkeypatch):
+    data, teacher = teacher_setup
+    # "none" and no shifts: a mirror image or a shift of a few pixels moves the stripes that tell these classes apart,
+    # and a cached target, unlike a teacher on the batch, cannot follow the augmentation
+    fields = {**NO_FLIP, "train.epochs": 8, "train.teacher": str(teacher), "train.teacher_cache_tta": "none",
+              "train.kd_weight": 1.0, "model.args": {"widths": [4, 8, 8, 8]}, "augment.pad": 0,
+              "augment.shift": 0.0}  # fmt: skip
+    result = train(tiny_config(data, tmp_path / "student", **fields), **QUIET)
+    assert result.best_accuracy >= 0.7  # kd_weight 1: all it knows came from the cached targets; chance is 1/7
+    cache = tmp_path / "student" / TEACHER_TARGETS
+    assert load_file(cache)["targets"].shape == (280, 7)
+    card = load_model(tmp_path / "student/best").meta["config"]["train"]
+    assert card["teacher_cache_tta"] == "none"
+
+    short = {**fields, "train.epochs": 2, "augment.mixup": 0.4}
+    train(tiny_config(data, tmp_path / "full", **short), **QUIET)
+    train(tiny_config(data, tmp_path / "part", **{**short, "train.time_limit": 1e-9}), **QUIET)
+
+    def recomputed(*args, **kwargs):
+        raise AssertionError("the resumed run recomputed the cached targets")
+
+    monkeypatch.setattr(distill, "teacher_targets", recomputed)
+    train(tiny_config(data, tmp_path / "part", **short), resume=True, **QUIET)
+    a, b = load_file(tmp_path / "full/last/model.safetensors"), load_file(tmp_path / "part/last/model.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)  # the resumed run is the uninterrupted one
+    with pytest.raises(AssertionError, match="recomputed"):  # a cache made at another temperature is not reused
+        train(tiny_config(data, tmp_path / "part", **{**short, "train.kd_temperature": 4.0}), **QUIET)

@@ -82,3 +82,6 @@ def test_a_distilled_checkpoints_card_names_its_teachers():
     assert line == ["- distilled from a/best,fast (KD weight 0.7, temperature 3.0) on the same augmented batches"]
     flipped = _distillation_lines({"teacher": "a/best", "kd_weight": 0.7, "kd_temperature": 3.0, "teacher_flip": True})
     assert flipped[0].endswith("on the same augmented batches and their mirror images")
+    cached = _distillation_lines({"teacher": "a/best", "kd_weight": 0.7, "kd_temperature": 3.0,
+                                  "teacher_cache_tta": "multiscale"})  # fmt: skip
+    assert cached[0].endswith("on soft targets computed once from each un-augmented training face with multiscale TTA")

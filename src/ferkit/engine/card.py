@@ -42,9 +42,13 @@ def _distillation_lines(train_config: dict) -> list[str]:
     """A line naming the teachers of a distilled checkpoint (none for one trained on labels alone)."""
     if not train_config.get("teacher"):
         return []
-    views = " and their mirror images" if train_config.get("teacher_flip") else ""
+    cached = train_config.get("teacher_cache_tta")
+    if cached:
+        how = f"soft targets computed once from each un-augmented training face with {cached} TTA"
+    else:
+        how = "the same augmented batches" + (" and their mirror images" if train_config.get("teacher_flip") else "")
     return [f"- distilled from {train_config['teacher']} (KD weight {train_config.get('kd_weight')}, temperature "
-            f"{train_config.get('kd_temperature')}) on the same augmented batches{views}"]  # fmt: skip
+            f"{train_config.get('kd_temperature')}) on {how}"]  # fmt: skip
 
 
 def write_model_card(report: dict, metas: list[dict], plots: dict[str, str], out: Path) -> Path:

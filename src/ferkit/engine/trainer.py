@@ -22,13 +22,12 @@ from ferkit.config import Config, save_config
 from ferkit.engine import data as data_mod
 from ferkit.engine.augment import augment, mix_batch
 from ferkit.engine.calibration import calibration_effect, fit_temperature
+from ferkit.engine.distill import cached_teacher_targets, distillation_loss, kd_loss, load_teacher, teach
 from ferkit.engine.log import EpochLog
 from ferkit.engine.precision import autocast, resolve_precision
 from ferkit.engine.state import find_state, load_state, save_state
 from ferkit.errors import FerkitError
 from ferkit.models import create_model, load_model, save_checkpoint
-from ferkit.models.ensemble import Ensemble
-from ferkit.models.fuse import fuse_batchnorm
 from ferkit.models.predict import predict_logits
 from ferkit.models.registry import accepts
 from ferkit.preprocess import fit_preprocessing
@@ -145,46 +144,6 @@ def loss_fn(logits, labels, soft, class_weights, smoothing: float) -> torch.Tens
     return loss.mean()
 
 
-def distillation_loss(student: torch.Tensor, teachers: list[torch.Tensor], temperature: float) -> torch.Tensor:
-    """Hinton et al.'s KD term: T^2 * KL(p_teacher || p_student), both softened by T; several teachers' softened
-    probabilities are averaged. student (B, K), teachers M x (B, K) logits."""
-    p_teacher = torch.stack([torch.softmax(t.float() / temperature, 1) for t in teachers]).mean(0)  # (B, K)
-    log_student = F.log_softmax(student / temperature, 1)
-    kl = (p_teacher * (p_teacher.clamp_min(1e-12).log() - log_student)).sum(1)  # (B,)
-    return kl.mean() * temperature**2
-
-
-def load_teacher(cfg: Config, classes: tuple[str, ...], prep, device: torch.device) -> Ensemble | None:
-    """The teacher(s) of --teacher as one frozen Ensemble taking the student's input (same crop, re-standardised)."""
-    if not cfg.train.teacher:
-        if cfg.train.teacher_flip:  # it would change nothing; say so rather than let the run look distilled
-            raise FerkitError("train.teacher_flip=true needs a teacher: add --teacher CKPT[,CKPT...]")
-        return None
-    names = [n.strip() for n in cfg.train.teacher.split(",") if n.strip()]
-    teacher = Ensemble([load_model(n) for n in names], preprocessing=prep)
-    if tuple(teacher.classes) != tuple(classes):
-        raise FerkitError(f"the teacher's classes {teacher.classes} are not the training data's {tuple(classes)}")
-    if not 0 <= cfg.train.kd_weight <= 1 or cfg.train.kd_temperature <= 0:
-        raise FerkitError("train.kd_weight must be in [0, 1] and train.kd_temperature above 0")
-    teacher = fuse_batchnorm(teacher)  # eval-only: batch norm folded into the convs, a faster forward on every batch
-    for p in teacher.parameters():
-        p.requires_grad_(False)
-    if cfg.train.channels_last:  # the student's batches are channels_last; a teacher in NCHW would convert each layer
-        teacher = teacher.to(memory_format=torch.channels_last)
-    return teacher.to(device).eval()
-
-
-def teach(run: Run, x: torch.Tensor) -> list[torch.Tensor]:
-    """The teacher's logits for the batch x (B, C, S, S): one (B, K) per member, and with train.teacher_flip one more
-    per member for the mirrored batch, so that distillation_loss averages the members' flip-TTA soft targets."""
-    views = torch.cat([x, x.flip(3)]) if run.cfg.train.teacher_flip else x  # (V*B, C, S, S), V = 1 or 2
-    if run.cfg.train.channels_last:
-        views = views.contiguous(memory_format=torch.channels_last)
-    with torch.no_grad(), autocast(run.precision, run.device):
-        logits = run.teacher.member_logits(views)  # M x (V*B, K), one forward per member for both views
-    return [view for member in logits for view in member.split(len(x))]
-
-
 def epoch_order(train: data_mod.Split, cfg: Config, gen: torch.Generator, rank: int, world: int) -> torch.Tensor:
     """This rank's sample order for the epoch: a permutation, or class-balanced draws with replacement."""
     n = len(train.labels)
@@ -223,6 +182,10 @@ class Run:
         self.model = model
         self.ema = EMA(model, cfg.train.ema) if cfg.train.ema > 0 else None
         self.teacher = load_teacher(cfg, self.classes, self.prep, self.device)
+        self.teacher_targets = None  # (N, K) the teacher's cached soft targets, when train.teacher_cache_tta is set
+        if self.teacher is not None and cfg.train.teacher_cache_tta:
+            self.teacher_targets = cached_teacher_targets(self, self.teacher)
+            self.teacher = None  # nothing runs it per batch
         self.opt = make_optimizer(model, cfg)
         self.net = (
             torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=cfg.model.freeze_epochs > 0)
@@ -274,6 +237,16 @@ def set_frozen(run: Run, epoch: int) -> None:
         p.requires_grad_(not frozen)
 
 
+def mix(x, y, soft, cached, run: Run, gen: torch.Generator):
+    """Mixup / CutMix of the batch x (B, C, S, S), its label targets and the teacher's cached targets (B, K) or None,
+    all with one draw -> (x, label targets, cached targets)."""
+    target = soft if soft is not None else F.one_hot(y, len(run.classes)).float()  # (B, K)
+    if cached is None:
+        return (*mix_batch(x, target, run.cfg.augment, gen), None)
+    x, both = mix_batch(x, torch.cat([target, cached], 1), run.cfg.augment, gen)  # mixing is linear: (B, 2K)
+    return (x, *both.split(target.shape[1], 1))
+
+
 def run_epoch(run: Run, epoch: int) -> tuple[float, float, float]:
     """One pass over this rank's share of the training data; returns (mean loss, accuracy, images per second)."""
     cfg, net = run.cfg, run.net
@@ -294,9 +267,9 @@ def run_epoch(run: Run, epoch: int) -> tuple[float, float, float]:
         if cfg.train.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         y, soft = run.train.labels[idx], None if run.train.soft is None else run.train.soft[idx]
+        cached = None if run.teacher_targets is None else run.teacher_targets[idx]  # (B, K) or None
         if cfg.augment.mixup > 0 or cfg.augment.cutmix > 0:
-            target = soft if soft is not None else F.one_hot(y, len(run.classes)).float()  # (B, K)
-            x, soft = mix_batch(x, target, cfg.augment, aug_gen)
+            x, soft, cached = mix(x, y, soft, cached, run, aug_gen)
         lr = cfg.train.lr * run.loop["plateau"] * lr_factor(cfg, epoch * run.steps_per_epoch + step, total, warmup)
         for group in run.opt.param_groups:
             group["lr"] = lr
@@ -305,6 +278,9 @@ def run_epoch(run: Run, epoch: int) -> tuple[float, float, float]:
         loss = loss_fn(logits.float(), y, soft, run.class_weights, cfg.train.label_smoothing)
         if run.teacher is not None:  # the teacher sees the student's very batch, augmentation and mixing included
             kd = distillation_loss(logits.float(), teach(run, x), cfg.train.kd_temperature)
+            loss = (1 - cfg.train.kd_weight) * loss + cfg.train.kd_weight * kd
+        elif cached is not None:  # the targets of each face's un-augmented views, mixed as the batch was
+            kd = kd_loss(logits.float(), cached, cfg.train.kd_temperature)
             loss = (1 - cfg.train.kd_weight) * loss + cfg.train.kd_weight * kd
         run.opt.zero_grad(set_to_none=True)
         loss.backward()

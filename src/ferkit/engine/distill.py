@@ -1,0 +1,143 @@
+"""Knowledge distillation: the KD loss, the frozen teacher, and its soft targets — computed on every augmented batch
+(online) or once per training face with test-time augmentation and cached in the run folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save_file
+from tqdm import tqdm
+
+from ferkit.config import Config
+from ferkit.engine.precision import autocast
+from ferkit.errors import FerkitError
+from ferkit.fileio import atomic_path
+from ferkit.models import load_model
+from ferkit.models.ensemble import Ensemble
+from ferkit.models.fuse import fuse_batchnorm
+from ferkit.models.predict import TTA_MODES, tta_views
+from ferkit.preprocess import Preprocessing, standardize, to_unit
+
+TEACHER_TARGETS = "teacher_targets.safetensors"
+
+
+def kd_loss(student: torch.Tensor, p_teacher: torch.Tensor, temperature: float) -> torch.Tensor:
+    """T^2 * KL(p_teacher || softmax(student / T)): student (B, K) logits, p_teacher (B, K) softened probabilities."""
+    log_student = F.log_softmax(student / temperature, 1)
+    kl = (p_teacher * (p_teacher.clamp_min(1e-12).log() - log_student)).sum(1)  # (B,)
+    return kl.mean() * temperature**2
+
+
+def softened(teachers: list[torch.Tensor], temperature: float) -> torch.Tensor:
+    """The average of several (B, K) logits' softmax at temperature T: (B, K)."""
+    return torch.stack([torch.softmax(t.float() / temperature, 1) for t in teachers]).mean(0)
+
+
+def distillation_loss(student: torch.Tensor, teachers: list[torch.Tensor], temperature: float) -> torch.Tensor:
+    """Hinton et al.'s KD term: T^2 * KL(p_teacher || p_student), both softened by T; several teachers' softened
+    probabilities are averaged. student (B, K), teachers M x (B, K) logits."""
+    return kd_loss(student, softened(teachers, temperature), temperature)
+
+
+def check_teacher_options(cfg: Config) -> None:
+    """Options that only mean something with a teacher, or only together, refused rather than silently ignored."""
+    train = cfg.train
+    if not train.teacher:
+        for option in ("teacher_flip", "teacher_cache_tta"):
+            if getattr(train, option):  # it would change nothing; say so rather than let the run look distilled
+                raise FerkitError(f"train.{option} needs a teacher: add --teacher CKPT[,CKPT...]")
+        return
+    if not 0 <= train.kd_weight <= 1 or train.kd_temperature <= 0:
+        raise FerkitError("train.kd_weight must be in [0, 1] and train.kd_temperature above 0")
+    if train.teacher_cache_tta is not None and train.teacher_cache_tta not in TTA_MODES:
+        raise FerkitError(f"train.teacher_cache_tta must be one of {', '.join(TTA_MODES)}, "
+                          f"not {train.teacher_cache_tta!r}")  # fmt: skip
+    if train.teacher_cache_tta and train.teacher_flip:
+        raise FerkitError(
+            "train.teacher_flip is for a teacher run on each batch; with train.teacher_cache_tta "
+            "the cached targets' TTA says which views the teacher sees (flip includes the mirror)"
+        )
+
+
+def load_teacher(cfg: Config, classes: tuple[str, ...], prep, device: torch.device) -> Ensemble | None:
+    """The teacher(s) of --teacher as one frozen Ensemble taking the student's input (same crop, re-standardised)."""
+    check_teacher_options(cfg)
+    if not cfg.train.teacher:
+        return None
+    names = [n.strip() for n in cfg.train.teacher.split(",") if n.strip()]
+    teacher = Ensemble([load_model(n) for n in names], preprocessing=prep)
+    if tuple(teacher.classes) != tuple(classes):
+        raise FerkitError(f"the teacher's classes {teacher.classes} are not the training data's {tuple(classes)}")
+    teacher = fuse_batchnorm(teacher)  # eval-only: batch norm folded into the convs, a faster forward on every batch
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    if cfg.train.channels_last:  # the student's batches are channels_last; a teacher in NCHW would convert each layer
+        teacher = teacher.to(memory_format=torch.channels_last)
+    return teacher.to(device).eval()
+
+
+def teach(run, x: torch.Tensor) -> list[torch.Tensor]:
+    """The teacher's logits for the batch x (B, C, S, S): one (B, K) per member, and with train.teacher_flip one more
+    per member for the mirrored batch, so that distillation_loss averages the members' flip-TTA soft targets."""
+    views = torch.cat([x, x.flip(3)]) if run.cfg.train.teacher_flip else x  # (V*B, C, S, S), V = 1 or 2
+    if run.cfg.train.channels_last:
+        views = views.contiguous(memory_format=torch.channels_last)
+    with torch.no_grad(), autocast(run.precision, run.device):
+        logits = run.teacher.member_logits(views)  # M x (V*B, K), one forward per member for both views
+    return [view for member in logits for view in member.split(len(x))]
+
+
+@torch.no_grad()
+def teacher_targets(teacher: Ensemble, images: torch.Tensor, prep: Preprocessing, tta: str, temperature: float,
+                    precision: str = "fp32", batch_size: int = 256) -> torch.Tensor:  # fmt: skip
+    """(N, K) soft targets for uint8 faces (N, C, H, W), un-augmented: the members' softmax(logits / T) averaged over
+    members and the TTA views, what distillation_loss would average had the teacher seen those views as a batch."""
+    device = next(teacher.parameters()).device
+    channels_last = next(teacher.parameters()).is_contiguous(memory_format=torch.channels_last)
+    out = []
+    for start in tqdm(range(0, len(images), batch_size), desc=f"teacher targets ({tta})", leave=False):
+        x = to_unit(images[start : start + batch_size].to(device), prep)  # (B, C, size, size) in [0, 1]
+        logits = []
+        for view in tta_views(x, prep, tta):
+            view = standardize(view.contiguous(), prep)  # (B, C, S, S)
+            if channels_last:
+                view = view.contiguous(memory_format=torch.channels_last)
+            with autocast(precision, device):
+                logits += teacher.member_logits(view)
+        out.append(softened(logits, temperature).cpu())
+    return torch.cat(out) if out else torch.zeros(0, len(teacher.classes))
+
+
+def cached_teacher_targets(run, teacher: Ensemble) -> torch.Tensor:
+    """The training split's soft targets under train.teacher_cache_tta, from the run folder when they were computed for
+    this teacher, TTA, temperature and data (a resumed run), else computed now and saved there; on run.device."""
+    cfg = run.cfg.train
+    key = {"teacher": cfg.teacher, "tta": cfg.teacher_cache_tta, "temperature": cfg.kd_temperature,
+           "data": run.fingerprint, "n": len(run.train.labels)}  # fmt: skip
+    path = Path(run.out) / TEACHER_TARGETS
+    targets = _load_targets(path, key)
+    if targets is None:
+        run.log(f"teacher targets: {cfg.teacher} with {cfg.teacher_cache_tta} TTA on {key['n']} training faces")
+        targets = teacher_targets(teacher, run.train.images, run.prep, cfg.teacher_cache_tta, cfg.kd_temperature,
+                                  run.precision)  # fmt: skip
+        if run.rank == 0:
+            with atomic_path(path) as tmp:
+                save_file({"targets": targets.contiguous()}, str(tmp), metadata={"key": json.dumps(key)})
+    return targets.to(run.device)
+
+
+def _load_targets(path: Path, key: dict) -> torch.Tensor | None:
+    """Cached targets whose key matches, or None (absent, unreadable or made for another teacher or data)."""
+    if not path.is_file():
+        return None
+    try:
+        with safe_open(str(path), "pt") as f:
+            if json.loads((f.metadata() or {}).get("key", "null")) != key:
+                return None
+        return load_file(str(path))["targets"]
+    except (SafetensorError, OSError, KeyError, ValueError):
+        return None
