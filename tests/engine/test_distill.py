@@ -1,6 +1,7 @@
 """Knowledge distillation: the KD loss, a student that learns from its teacher alone, several teachers, resume,
 and soft targets cached once per training face with TTA."""
 
+import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -195,3 +196,17 @@ def test_a_student_learns_from_cached_targets_and_a_resumed_run_reuses_them(teac
     assert all(torch.equal(a[k], b[k]) for k in a)  # the resumed run is the uninterrupted one
     with pytest.raises(AssertionError, match="recomputed"):  # a cache made at another temperature is not reused
         train(tiny_config(data, tmp_path / "part", **{**short, "train.kd_temperature": 4.0}), **QUIET)
+
+
+def test_a_cache_file_that_is_damaged_or_made_for_other_data_is_not_trusted(tmp_path):
+    from safetensors.torch import save_file
+
+    key = {"teacher": "a/best", "tta": "multiscale", "temperature": 3.0, "data": "f5ea", "n": 2}
+    path = tmp_path / TEACHER_TARGETS
+    path.write_bytes(b"not safetensors")
+    assert distill._load_targets(path, key) is None  # unreadable: recomputed, not an error
+    targets = torch.full((2, 7), 1 / 7)
+    save_file({"targets": targets}, str(path), metadata={"key": json.dumps(key)})
+    assert torch.equal(distill._load_targets(path, key), targets)
+    assert distill._load_targets(path, {**key, "data": "other"}) is None
+    assert distill._load_targets(tmp_path / "absent.safetensors", key) is None

@@ -276,11 +276,12 @@ def run_epoch(run: Run, epoch: int) -> tuple[float, float, float]:
         with autocast(run.precision, run.device):
             logits = net(x)
         loss = loss_fn(logits.float(), y, soft, run.class_weights, cfg.train.label_smoothing)
+        kd = None
         if run.teacher is not None:  # the teacher sees the student's very batch, augmentation and mixing included
             kd = distillation_loss(logits.float(), teach(run, x), cfg.train.kd_temperature)
-            loss = (1 - cfg.train.kd_weight) * loss + cfg.train.kd_weight * kd
         elif cached is not None:  # the targets of each face's un-augmented views, mixed as the batch was
             kd = kd_loss(logits.float(), cached, cfg.train.kd_temperature)
+        if kd is not None:
             loss = (1 - cfg.train.kd_weight) * loss + cfg.train.kd_weight * kd
         run.opt.zero_grad(set_to_none=True)
         loss.backward()
