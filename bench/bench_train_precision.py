@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ferkit.config import load_config
-from ferkit.engine.precision import autocast, cpu_has_bf16
+from ferkit.engine.precision import autocast, cpu_has_bf16, cpu_info, resolve_precision
 from ferkit.engine.trainer import Run, run_epoch
 
 WIDTHS = {"fastnet:48": [48, 96, 192, 384], "fastnet:64": [64, 128, 256, 512]}
@@ -63,8 +63,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=80, help="batches timed per measurement")
     args = parser.parse_args()
-    print(f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__},"
-          f" native bf16: {cpu_has_bf16()}")  # fmt: skip
+    vendor = cpu_info()[0] or platform.machine()
+    auto = resolve_precision("auto", torch.device("cpu"))
+    print(f"{vendor}, {torch.get_num_threads()} threads, torch {torch.__version__}, native bf16: {cpu_has_bf16()},"
+          f" train.precision auto picks {auto}")  # fmt: skip
     print(f"{'model':<12}{'precision':<11}{'step img/s':>12}{'epoch loop img/s':>18}")
     for spec in args.models:
         results = {}
