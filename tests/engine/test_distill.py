@@ -210,3 +210,35 @@ def test_a_cache_file_that_is_damaged_or_made_for_other_data_is_not_trusted(tmp_
     assert torch.equal(distill._load_targets(path, key), targets)
     assert distill._load_targets(path, {**key, "data": "other"}) is None
     assert distill._load_targets(tmp_path / "absent.safetensors", key) is None
+
+
+def test_another_run_with_the_same_teachers_weights_reuses_their_cached_targets(
+    teacher_setup, tmp_path, monkeypatch, isolated_cache
+):
+    import shutil
+
+    from safetensors.torch import save_file
+
+    data, teacher = teacher_setup
+    copy = tmp_path / "teacher-copy"
+    shutil.copytree(teacher, copy)
+    fields = {**NO_FLIP, "train.epochs": 1, "train.teacher": str(copy), "train.teacher_cache_tta": "flip",
+              "model.args": {"widths": [4, 8, 8, 8]}}  # fmt: skip
+    train(tiny_config(data, tmp_path / "first", **fields), **QUIET)
+    shared = list((isolated_cache / "teacher_targets").glob("*.safetensors"))
+    assert len(shared) == 1 and torch.equal(load_file(shared[0])["targets"],
+                                            load_file(tmp_path / "first" / TEACHER_TARGETS)["targets"])  # fmt: skip
+    computed = []
+    real = distill.teacher_targets
+    monkeypatch.setattr(distill, "teacher_targets", lambda *a, **k: computed.append(1) or real(*a, **k))
+    train(tiny_config(data, tmp_path / "second", **fields), **QUIET)  # a new --out: found in the cache folder
+    assert computed == [] and (tmp_path / "second" / TEACHER_TARGETS).is_file()
+
+    weights = load_file(copy / "model.safetensors")  # the teacher retrained in place: same path, other weights
+    save_file({k: v + 0.01 if v.is_floating_point() else v for k, v in weights.items()}, copy / "model.safetensors")
+    train(tiny_config(data, tmp_path / "third", **fields), **QUIET)
+    assert computed == [1] and len(list((isolated_cache / "teacher_targets").glob("*.safetensors"))) == 2
+
+    monkeypatch.setenv("FERKIT_NO_CACHE", "1")  # the cache folder off: the run folder alone keeps them
+    train(tiny_config(data, tmp_path / "fourth", **{**fields, "train.kd_temperature": 5.0}), **QUIET)
+    assert computed == [1, 1] and len(list((isolated_cache / "teacher_targets").glob("*.safetensors"))) == 2

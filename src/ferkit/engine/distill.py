@@ -1,9 +1,12 @@
 """Knowledge distillation: the KD loss, the frozen teacher, and its soft targets — computed on every augmented batch
-(online) or once per training face with test-time augmentation and cached in the run folder."""
+(online) or once per training face with test-time augmentation and cached, in the run folder and in ferkit's cache
+folder, where a later run with the same teachers (by their weights), TTA, temperature, precision and data finds them."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from pathlib import Path
 
 import torch
@@ -13,6 +16,7 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from ferkit.config import Config
+from ferkit.data.cache import cache_dir
 from ferkit.engine.precision import autocast
 from ferkit.errors import FerkitError
 from ferkit.fileio import atomic_path
@@ -113,21 +117,52 @@ def teacher_targets(teacher: Ensemble, images: torch.Tensor, prep: Preprocessing
 
 
 def cached_teacher_targets(run, teacher: Ensemble) -> torch.Tensor:
-    """The training split's soft targets under train.teacher_cache_tta, from the run folder when they were computed for
-    this teacher, TTA, temperature and data (a resumed run), else computed now and saved there; on run.device."""
+    """The training split's soft targets under train.teacher_cache_tta, on run.device: from the run folder (a resumed
+    run) or ferkit's cache folder (another run with the same teachers) when made for this key, else computed now and
+    saved in both."""
     cfg = run.cfg.train
-    key = {"teacher": cfg.teacher, "tta": cfg.teacher_cache_tta, "temperature": cfg.kd_temperature,
-           "data": run.fingerprint, "n": len(run.train.labels)}  # fmt: skip
-    path = Path(run.out) / TEACHER_TARGETS
-    targets = _load_targets(path, key)
+    key = {"teacher": cfg.teacher, "weights": weights_fingerprint(teacher), "tta": cfg.teacher_cache_tta,
+           "temperature": cfg.kd_temperature, "precision": run.precision, "data": run.fingerprint,
+           "n": len(run.train.labels)}  # fmt: skip
+    found = {path: _load_targets(path, key) for path in [Path(run.out) / TEACHER_TARGETS, *shared_targets_path(key)]}
+    targets = next((t for t in found.values() if t is not None), None)
     if targets is None:
         run.log(f"teacher targets: {cfg.teacher} with {cfg.teacher_cache_tta} TTA on {key['n']} training faces")
         targets = teacher_targets(teacher, run.train.images, run.prep, cfg.teacher_cache_tta, cfg.kd_temperature,
                                   run.precision)  # fmt: skip
-        if run.rank == 0:
-            with atomic_path(path) as tmp:
-                save_file({"targets": targets.contiguous()}, str(tmp), metadata={"key": json.dumps(key)})
+    for path in (p for p, t in found.items() if t is None and run.rank == 0):
+        _save_targets(path, key, targets)
     return targets.to(run.device)
+
+
+def weights_fingerprint(model: torch.nn.Module) -> str:
+    """A hash of every tensor of the model's state (names, dtypes, shapes, values): a retrained teacher at the same
+    path gets new targets, a copy of the same weights anywhere finds the old ones."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        tensor = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())  # raw bytes of any dtype, bf16 too
+    return digest.hexdigest()[:20]
+
+
+def shared_targets_path(key: dict) -> list[Path]:
+    """[the cache folder's file for this key], or [] when $FERKIT_NO_CACHE turns ferkit's disk caches off."""
+    if os.environ.get("FERKIT_NO_CACHE"):
+        return []
+    name = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
+    return [cache_dir() / "teacher_targets" / f"{name}.safetensors"]
+
+
+def _save_targets(path: Path, key: dict, targets: torch.Tensor) -> None:
+    """Write the targets with their key, atomically; a cache folder that cannot be written is skipped, not fatal."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            save_file({"targets": targets.contiguous()}, str(tmp), metadata={"key": json.dumps(key)})
+    except OSError:
+        if path.name == TEACHER_TARGETS:  # the run folder must take it; the shared cache is only a convenience
+            raise
 
 
 def _load_targets(path: Path, key: dict) -> torch.Tensor | None:
