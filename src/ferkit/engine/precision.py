@@ -2,9 +2,10 @@
 
 Master weights, optimizer state and checkpoints stay fp32 in every case; only the forward pass (and so the
 backward pass's matrix products) runs in bf16. Native bf16 instructions are not enough for bf16 to be faster:
-`python bench/bench_train_precision.py` measured a `fastnet` training step at 2.6x fp32's speed on an Intel CPU with
-AMX, 2.2x on an AMD EPYC with AVX-512 BF16 (whose fp32 runs 512-bit vectors at half rate), but 0.78x on an Intel
-Xeon with AVX-512 BF16 and no AMX (a VM that hides AMX), where fp32 uses both full-width FMA units. Without native
+a `fastnet` training step ran at 2.6x fp32's speed on an Intel CPU with AMX (issue 12's measurement), and
+`python bench/bench_train_precision.py`'s epoch loop at 1.75x on an AMD EPYC with AVX-512 BF16 (whose fp32 runs
+512-bit vectors at half rate) but 0.79x on an Intel Xeon with AVX-512 BF16 and no AMX (a VM that hides AMX), where
+fp32 uses both full-width FMA units. Without native
 bf16 PyTorch emulates it, slower still. So `auto` asks the CPU which of those it is.
 """
 
