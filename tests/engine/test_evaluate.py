@@ -85,3 +85,16 @@ def test_a_distilled_checkpoints_card_names_its_teachers():
     cached = _distillation_lines({"teacher": "a/best", "kd_weight": 0.7, "kd_temperature": 3.0,
                                   "teacher_cache_tta": "multiscale"})  # fmt: skip
     assert cached[0].endswith("on soft targets computed once from each un-augmented training face with multiscale TTA")
+
+
+def test_a_cards_recipe_line_names_smoothing_mixing_ema_and_precision():
+    from ferkit.engine.card import _recipe_lines
+
+    assert _recipe_lines({}, {}) == []
+    plain = _recipe_lines({"train": {"label_smoothing": 0.1, "weight_decay": 0.0005, "ema": 0.0}}, {})
+    assert plain == ["- label smoothing 0.1, weight decay 0.0005"]
+    config = {"train": {"label_smoothing": 0.0, "weight_decay": 0.0005, "ema": 0.999},
+              "augment": {"mixup": 0.2, "cutmix": 1.0, "mix_prob": 0.5}}  # fmt: skip
+    line = _recipe_lines(config, {"precision": "fp32"})[0]
+    assert "mixup 0.2 / cutmix 1.0 on 50% of the batches" in line
+    assert "EMA of the weights, decay 0.999 per step" in line and line.endswith("fp32 arithmetic")

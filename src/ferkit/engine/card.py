@@ -51,6 +51,23 @@ def _distillation_lines(train_config: dict) -> list[str]:
             f"{train_config.get('kd_temperature')}) on {how}"]  # fmt: skip
 
 
+def _recipe_lines(config: dict, training: dict) -> list[str]:
+    """The choices besides the optimiser that change what a network learns: regularisation, mixing, weight averaging
+    and the arithmetic it trained in (none for a checkpoint that does not record its config)."""
+    train, augment = config.get("train"), config.get("augment", {})
+    if not train:
+        return []
+    parts = [f"label smoothing {train.get('label_smoothing', 0.0)}", f"weight decay {train.get('weight_decay', '?')}"]
+    mixing = [f"{name} {augment[name]}" for name in ("mixup", "cutmix") if augment.get(name)]
+    if mixing:
+        parts.append(f"{' / '.join(mixing)} on {augment.get('mix_prob', 1.0):.0%} of the batches")
+    if train.get("ema"):
+        parts.append(f"EMA of the weights, decay {train['ema']} per step (the checkpoint is the average)")
+    if training.get("precision"):
+        parts.append(f"{training['precision']} arithmetic")
+    return ["- " + ", ".join(parts)]
+
+
 def write_model_card(report: dict, metas: list[dict], plots: dict[str, str], out: Path) -> Path:
     """Markdown for people, JSON for tools; both from the evaluation report and the checkpoints' metadata."""
     out.mkdir(parents=True, exist_ok=True)
@@ -73,6 +90,7 @@ def write_model_card(report: dict, metas: list[dict], plots: dict[str, str], out
             f"- {train.get('epochs', '?')} epochs in {train.get('seconds', '?')} s on {train.get('device', '?')}; "
             f"optimizer {cfg.get('optimizer', '?')} lr {cfg.get('lr', '?')}, schedule {cfg.get('schedule', '?')}, "
             f"batch {cfg.get('batch_size', '?')}, seed {cfg.get('seed', '?')}",
+            *_recipe_lines(meta.get("config", {}), train),
             *_distillation_lines(cfg),
             f"- preprocessing {meta.get('preprocessing')}; temperature {cal.get('temperature', 1.0):.3f} fitted on "
             f"{cal.get('split', 'nothing')}",
