@@ -18,11 +18,11 @@ from ferkit.fileio import atomic_path
 from ferkit.infer import Analyzer
 
 ROOT = Path(__file__).resolve().parents[1]
-# the explain output file -> its name under docs/images/explain (docs/explain.md links these names)
-PICTURES = {name: name for name in (
+# the explain output files docs/explain.md shows, under the same names in docs/images/explain
+PICTURES = (
     "gradcam_image", "face0", "face0_gradcam", "face0_gradcampp", "kernels", "features_00_features_0_0",
     "features_03_features_4_0", "features_07_features_10_0", "pooling", "sobel_x", "sobel_y", "sobel_magnitude",
-    "template", "template_similarity")}  # fmt: skip
+    "template", "template_similarity")  # fmt: skip
 OTHER_CLASS = {"face0_gradcam": "face0_gradcam_sad"}  # from the `--class sad` run
 LONGEST_SIDE = 512
 JPEG_QUALITY = 85
@@ -53,8 +53,8 @@ def main() -> None:
         if not result.faces:
             raise SystemExit(f"{args.image}: no face found, so there is nothing to picture")
         explain(args.image, other, class_name=args.other_class, analyzer=analyzer)
-        for source, target in PICTURES.items():
-            to_jpeg(own / f"{source}.png", args.out / f"{target}.jpg")
+        for name in PICTURES:
+            to_jpeg(own / f"{name}.png", args.out / f"{name}.jpg")
         for source, target in OTHER_CLASS.items():
             to_jpeg(other / f"{source}.png", args.out / f"{target}.jpg")
     face = result.faces[0]
