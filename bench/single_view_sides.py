@@ -1,0 +1,56 @@
+"""Does one single view beat the trained one? Faces right, one view each (no mirror), with the face resized to each
+candidate side before the model's centre crop: a FixRes-style check for a gap between the face size the model
+saw in training and the size it sees at test time (docs/experiments.md, run 38).
+
+Select on the validation split only. Run by hand (not a test):
+  python bench/single_view_sides.py fast default [--data ../shared/datasets/fer2013] [--split PublicTest]
+      [--sides 44 46 48 50 52]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ferkit.data import load_dataset
+from ferkit.engine.evaluate import align_labels
+from ferkit.models import load_model
+from ferkit.preprocess import center_crop, resize, standardize, to_uint8_tensor, to_unit
+
+
+@torch.no_grad()
+def correct_per_side(checkpoint: str, images: np.ndarray, labels: np.ndarray, sides, batch_size: int = 512) -> dict:
+    """{side: faces right} for the centre crop of the face resized to side."""
+    model = load_model(checkpoint).eval()
+    prep, pixels = model.preprocessing, to_uint8_tensor(images)
+    correct = dict.fromkeys(sides, 0)
+    for start in range(0, len(pixels), batch_size):
+        x = to_unit(pixels[start : start + batch_size], prep)  # (B, C, size, size)
+        truth = torch.from_numpy(labels[start : start + batch_size])
+        for side in sides:
+            view = center_crop(resize(x, side), prep.input_size).contiguous()  # (B, C, S, S)
+            correct[side] += int((model(standardize(view, prep)).argmax(1) == truth).sum())
+    return correct
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoints", nargs="+", help="model names or checkpoint folders")
+    parser.add_argument("--data", default="../shared/datasets/fer2013")
+    parser.add_argument("--split", default="PublicTest")
+    parser.add_argument("--sides", type=int, nargs="+", default=[44, 46, 48, 50, 52])
+    args = parser.parse_args()
+
+    dataset = load_dataset(Path(args.data)).split(args.split)
+    for checkpoint in args.checkpoints:
+        labels, usable = align_labels(dataset, load_model(checkpoint).classes)
+        correct = correct_per_side(checkpoint, dataset.images[usable], labels[usable], args.sides)
+        cells = "  ".join(f"{side}: {n} ({100 * n / len(labels):.2f}%)" for side, n in correct.items())
+        print(f"{checkpoint} ({len(labels)} faces)  {cells}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
