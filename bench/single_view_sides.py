@@ -13,27 +13,17 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-import torch
+from tta_scales import side_views
 
 from ferkit.data import load_dataset
 from ferkit.engine.evaluate import align_labels
 from ferkit.models import load_model
-from ferkit.preprocess import center_crop, resize, standardize, to_uint8_tensor, to_unit
 
 
-@torch.no_grad()
-def correct_per_side(checkpoint: str, images: np.ndarray, labels: np.ndarray, sides, batch_size: int = 512) -> dict:
-    """{side: faces right} for the centre crop of the face resized to side."""
-    model = load_model(checkpoint).eval()
-    prep, pixels = model.preprocessing, to_uint8_tensor(images)
-    correct = dict.fromkeys(sides, 0)
-    for start in range(0, len(pixels), batch_size):
-        x = to_unit(pixels[start : start + batch_size], prep)  # (B, C, size, size)
-        truth = torch.from_numpy(labels[start : start + batch_size])
-        for side in sides:
-            view = center_crop(resize(x, side), prep.input_size).contiguous()  # (B, C, S, S)
-            correct[side] += int((model(standardize(view, prep)).argmax(1) == truth).sum())
-    return correct
+def correct_per_side(checkpoint: str, images: np.ndarray, labels: np.ndarray, sides) -> dict:
+    """{side: faces right} for the unmirrored centre crop of the face resized to side (tta_scales' views)."""
+    views = side_views(checkpoint, images, sides)  # {(side, mirrored): (N, K) probabilities}
+    return {side: int((views[side, False].argmax(1) == labels).sum()) for side in sides}
 
 
 def main() -> None:
