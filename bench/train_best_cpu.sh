@@ -11,14 +11,12 @@ set -euo pipefail
 data=${1:-../shared/datasets/fer2013}
 out=${2:-runs/best}
 here=$(dirname "$0")
-step() {  # checkpoint script: train unless the checkpoint is there
-  if [ -f "$1/model.json" ]; then echo "have $1"; else bash "$here/$2" "$data"; fi
+step() {  # checkpoint script [script's OUT and extra args]: train unless the checkpoint is there
+  if [ -f "$1/model.json" ]; then echo "have $1"; else bash "$here/$2" "$data" "${@:3}"; fi
 }
 step runs/wide48/best train_wide48_cpu.sh
 step runs/wide48-mix/best train_wide48_mix_cpu.sh
-if [ -f runs/wide48-mix-120/best/model.json ]; then echo "have runs/wide48-mix-120/best"; else
-  bash "$here/train_wide48_mix_cpu.sh" "$data" runs/wide48-mix-120 --epochs 120 -o train.seed=2 -o train.precision=bf16
-fi
+step runs/wide48-mix-120/best train_wide48_mix_cpu.sh runs/wide48-mix-120 --epochs 120 -o train.seed=2 -o train.precision=bf16
 ferkit ensemble runs/wide48-mix/best runs/wide48/best runs/wide48-mix-120/best --data "$data" --out "$out"
 for tta in none flip tencrop multiscale; do
   ferkit evaluate --model "$out" --data "$data" --split PublicTest --tta "$tta"
