@@ -198,6 +198,20 @@ def test_a_student_learns_from_cached_targets_and_a_resumed_run_reuses_them(teac
         train(tiny_config(data, tmp_path / "part", **{**short, "train.kd_temperature": 4.0}), **QUIET)
 
 
+def test_cached_targets_come_from_the_teachers_own_input_so_the_student_may_crop_differently(teacher_setup, tmp_path):
+    data, teacher = teacher_setup  # the teacher sees whole 48-pixel faces (model.crop 0)
+    model = load_model(teacher)
+    fields = {**NO_FLIP, "train.epochs": 1, "train.teacher": str(teacher), "model.crop": 40,
+              "model.args": {"widths": [4, 8, 8, 8]}, "train.precision": "fp32"}  # fmt: skip
+    with pytest.raises(FerkitError, match=r"takes 48x48 crops .* the student 40x40 .*train.teacher_cache_tta"):
+        train(tiny_config(data, tmp_path / "online", **fields), **QUIET)
+    train(tiny_config(data, tmp_path / "cached", **{**fields, "train.teacher_cache_tta": "flip"}), **QUIET)
+    cached = load_file(tmp_path / "cached" / TEACHER_TARGETS)["targets"]  # (N, 7)
+    faces = torch.from_numpy(np.stack([striped(i % 7, i) for i in range(len(cached))]))[:, None]  # the fixture's faces
+    own = teacher_targets(Ensemble([model]), faces, model.preprocessing, "flip", 2.0)  # on 48x48, as the teacher sees
+    assert cached.shape == own.shape and torch.allclose(cached, own, atol=1e-4)
+
+
 def test_a_cache_file_that_is_damaged_or_made_for_other_data_is_not_trusted(tmp_path):
     from safetensors.torch import save_file
 

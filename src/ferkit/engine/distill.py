@@ -68,12 +68,17 @@ def check_teacher_options(cfg: Config) -> None:
 
 
 def load_teacher(cfg: Config, classes: tuple[str, ...], prep, device: torch.device) -> Ensemble | None:
-    """The teacher(s) of --teacher as one frozen Ensemble taking the student's input (same crop, re-standardised)."""
+    """The teacher(s) of --teacher as one frozen Ensemble. Run on each batch it takes the student's input (same size,
+    crop and channels, re-standardised); with train.teacher_cache_tta it sees each face once, on its own input, so the
+    student may crop, resize or colour its faces differently."""
     check_teacher_options(cfg)
     if not cfg.train.teacher:
         return None
     names = [n.strip() for n in cfg.train.teacher.split(",") if n.strip()]
-    teacher = Ensemble([load_model(n) for n in names], preprocessing=prep)
+    members = [load_model(n) for n in names]
+    if not cfg.train.teacher_cache_tta:
+        _check_same_input(names, members, prep)
+    teacher = Ensemble(members, preprocessing=None if cfg.train.teacher_cache_tta else prep)
     if tuple(teacher.classes) != tuple(classes):
         raise FerkitError(f"the teacher's classes {teacher.classes} are not the training data's {tuple(classes)}")
     teacher = fuse_batchnorm(teacher)  # eval-only: batch norm folded into the convs, a faster forward on every batch
@@ -82,6 +87,20 @@ def load_teacher(cfg: Config, classes: tuple[str, ...], prep, device: torch.devi
     if cfg.train.channels_last:  # the student's batches are channels_last; a teacher in NCHW would convert each layer
         teacher = teacher.to(memory_format=torch.channels_last)
     return teacher.to(device).eval()
+
+
+def _check_same_input(names: list[str], members: list[torch.nn.Module], prep: Preprocessing) -> None:
+    """A teacher run on the student's batches must take the student's input: refused, with the way out, if not."""
+    ours = (prep.size, prep.input_size, prep.channels)
+    for name, member in zip(names, members):
+        theirs = (member.preprocessing.size, member.preprocessing.input_size, member.preprocessing.channels)
+        if theirs != ours:
+            raise FerkitError(
+                f"teacher {name} takes {theirs[1]}x{theirs[1]} crops of {theirs[0]}-pixel faces with {theirs[2]} "
+                f"channel(s), the student {ours[1]}x{ours[1]} of {ours[0]} with {ours[2]}: a teacher run on each "
+                "batch sees the student's input, so give it the same model.size, model.crop and channels, or set "
+                "train.teacher_cache_tta to compute its targets once, on its own input"
+            )
 
 
 def teach(run, x: torch.Tensor) -> list[torch.Tensor]:
@@ -128,8 +147,10 @@ def cached_teacher_targets(run, teacher: Ensemble) -> torch.Tensor:
     targets = next((t for t in found.values() if t is not None), None)
     if targets is None:
         run.log(f"teacher targets: {cfg.teacher} with {cfg.teacher_cache_tta} TTA on {key['n']} training faces")
-        targets = teacher_targets(teacher, run.train.images, run.prep, cfg.teacher_cache_tta, cfg.kd_temperature,
-                                  run.precision)  # fmt: skip
+        # the teacher's own preprocessing: targets depend on the faces and the teacher, never on the student's crop
+        # (so the key needs no student input; before the teacher had its own, the two had to match anyway)
+        targets = teacher_targets(teacher, run.train.images, teacher.preprocessing, cfg.teacher_cache_tta,
+                                  cfg.kd_temperature, run.precision)  # fmt: skip
     for path in (p for p, t in found.items() if t is None and run.rank == 0):
         _save_targets(path, key, targets)
     return targets.to(run.device)
