@@ -21,7 +21,7 @@ from ferkit.engine.precision import autocast
 from ferkit.errors import FerkitError
 from ferkit.fileio import atomic_path
 from ferkit.models import load_model
-from ferkit.models.ensemble import Ensemble
+from ferkit.models.ensemble import Ensemble, input_geometry
 from ferkit.models.fuse import fuse_batchnorm
 from ferkit.models.predict import TTA_MODES, tta_views
 from ferkit.preprocess import Preprocessing, standardize, to_unit
@@ -91,9 +91,9 @@ def load_teacher(cfg: Config, classes: tuple[str, ...], prep, device: torch.devi
 
 def _check_same_input(names: list[str], members: list[torch.nn.Module], prep: Preprocessing) -> None:
     """A teacher run on the student's batches must take the student's input: refused, with the way out, if not."""
-    ours = (prep.size, prep.input_size, prep.channels)
+    ours = input_geometry(prep)
     for name, member in zip(names, members):
-        theirs = (member.preprocessing.size, member.preprocessing.input_size, member.preprocessing.channels)
+        theirs = input_geometry(member.preprocessing)
         if theirs != ours:
             raise FerkitError(
                 f"teacher {name} takes {theirs[1]}x{theirs[1]} crops of {theirs[0]}-pixel faces with {theirs[2]} "

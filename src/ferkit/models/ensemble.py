@@ -33,10 +33,10 @@ class Ensemble(nn.Module):
         for m in members:
             if tuple(m.classes) != tuple(first.classes):
                 raise FerkitError(f"ensemble members disagree on classes: {first.classes} vs {m.classes}")
-            if _geometry(m.preprocessing) != _geometry(preprocessing):
+            if input_geometry(m.preprocessing) != input_geometry(preprocessing):
                 raise FerkitError(
                     "ensemble members must see the same input (size, crop, channels): "
-                    f"{_geometry(preprocessing)} vs {_geometry(m.preprocessing)}"
+                    f"{input_geometry(preprocessing)} vs {input_geometry(m.preprocessing)}"
                 )
         self.members = nn.ModuleList(members)
         self.classes = tuple(first.classes)
@@ -62,7 +62,8 @@ class Ensemble(nn.Module):
         return torch.log(probs.clamp_min(1e-12))
 
 
-def _geometry(prep: Preprocessing) -> tuple[int, int, int]:
+def input_geometry(prep: Preprocessing) -> tuple[int, int, int]:
+    """(size, input_size, channels): what a model's input looks like, whatever its standardisation."""
     return prep.size, prep.input_size, prep.channels
 
 
