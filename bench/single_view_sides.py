@@ -37,7 +37,8 @@ def main() -> None:
     dataset = load_dataset(Path(args.data)).split(args.split)
     for checkpoint in args.checkpoints:
         labels, usable = align_labels(dataset, load_model(checkpoint).classes)
-        correct = correct_per_side(checkpoint, dataset.images[usable], labels[usable], args.sides)
+        labels = labels[usable]  # a 7-class model is not scored on faces of other classes (CK+'s contempt)
+        correct = correct_per_side(checkpoint, dataset.images[usable], labels, args.sides)
         cells = "  ".join(f"{side}: {n} ({100 * n / len(labels):.2f}%)" for side, n in correct.items())
         print(f"{checkpoint} ({len(labels)} faces)  {cells}", flush=True)
 
