@@ -9,6 +9,7 @@ Run by hand (not a test):
   python bench/ensemble_search.py runs/kd-wide56/best runs/kd-wide/best runs/wide48/best \
       [--data ../shared/datasets/fer2013] [--split PublicTest] [--tta none flip tencrop] [--min 2] [--max 4] \
       [--max-mb 25]
+A candidate with more classes than the first (`ferplus`) joins with its extra classes dropped (run 52).
 Each line gives the ensemble's weights in float16 (2 bytes a parameter, as `ferkit export --half` writes them);
 --max-mb leaves out the ensembles that would not fit a shipped model's size limit even so.
 """
@@ -70,6 +71,18 @@ def cached_views(checkpoint: str, images: np.ndarray, split: str, tta: str, cach
     return probs
 
 
+def on_classes(probs: np.ndarray, own: tuple[str, ...], classes: tuple[str, ...], checkpoint: str) -> np.ndarray:
+    """(V, N, K) probabilities over the ensemble's classes: a candidate with more classes (`ferplus`'s contempt)
+    has the others dropped and the rest renormalised, so it can be tried as a member."""
+    missing = [c for c in classes if c not in own]
+    if missing:
+        raise SystemExit(f"{checkpoint}: has no class {', '.join(missing)}; every candidate needs {', '.join(classes)}")
+    if own == classes:
+        return probs
+    kept = probs[..., [own.index(c) for c in classes]]
+    return kept / kept.sum(-1, keepdims=True)
+
+
 def ensemble_temperature(single_views: list[np.ndarray], labels: np.ndarray) -> float:
     """The temperature `ferkit ensemble` fits: on log(mean member probability) of the single-crop view."""
     logits = np.log(np.mean([v[0] for v in single_views], axis=0) + 1e-12)  # (N, K)
@@ -107,10 +120,13 @@ def main() -> None:
     classes = load_model(args.checkpoints[0]).classes
     labels, usable = align_labels(dataset, classes)
     images, labels = dataset.images[usable], labels[usable]
-    views = {
-        (c, tta): cached_views(c, images, args.split, tta, args.cache) for c in args.checkpoints for tta in args.tta
-    }
-    singles = {c: cached_views(c, images, args.split, "none", args.cache) for c in args.checkpoints}
+    own = {c: load_model(c).classes for c in args.checkpoints}
+
+    def views_of(c: str, tta: str) -> np.ndarray:
+        return on_classes(cached_views(c, images, args.split, tta, args.cache), own[c], classes, c)
+
+    views = {(c, tta): views_of(c, tta) for c in args.checkpoints for tta in args.tta}
+    singles = {c: views_of(c, "none") for c in args.checkpoints}
     megabytes = {c: float16_megabytes(c) for c in args.checkpoints}
 
     rows = []
