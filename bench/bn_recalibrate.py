@@ -61,6 +61,8 @@ def main() -> None:
     parser.add_argument("--no-mirror", action="store_true", help="estimate on the faces alone, not their mirrors too")
     parser.add_argument("--faces", type=int, default=0, help="estimate on every k-th training face, about this many")
     args = parser.parse_args()
+    if args.faces < 0:  # a negative count would silently mean every face
+        parser.error(f"--faces: expected 0 (every training face) or a positive count, got {args.faces}")
 
     dataset = load_dataset(Path(args.data))
     train, test = dataset.split(args.train_split), dataset.split(args.split)
