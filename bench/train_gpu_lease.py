@@ -139,6 +139,9 @@ def main() -> None:
     ap.add_argument("--phase2-s", type=float, default=0.0, help="seconds kept for the students (default: 65 epochs)")
     ap.add_argument("--pack-s", type=float, default=20.0, help="seconds kept at the end (default 20)")
     args = ap.parse_args()
+    unknown = [n for n in args.students.split(",") if n and n not in STUDENTS]
+    if unknown:
+        ap.error(f"--students: unknown {', '.join(unknown)}; expected some of {', '.join(STUDENTS)}")
     lease = Lease(args)
     seeds = [int(s) for s in args.seeds.split(",") if s]
     per_epoch = probe(lease, seeds) if seeds else float("inf")

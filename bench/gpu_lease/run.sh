@@ -14,7 +14,9 @@ python3 -m ferkit data info "$DATA" | tail -4
 echo "setup took $(( $(date +%s) - T0 )) s"
 python3 bench/train_gpu_lease.py --data "$DATA" --out "$LEASE" --budget $(( TOTAL - 30 - ($(date +%s) - T0) )) \
   --old-teachers .gpu/old/wide48-mix-120,.gpu/old/wide48-mix "$@"
-ls -d "$LEASE"/member-s*/best >/dev/null 2>&1 && python3 bench/gpu_lease/half.py "$LEASE"/member-s*/best
+for best in "$LEASE"/member-s*/best; do  # members travel back in float16 (ferkit export --half), students in float32
+  [ -d "$best" ] && python3 -m ferkit export "$best" --format safetensors --half --out "$best.f16" && rm -r "$best" && mv "$best.f16" "$best"
+done
 (cd "$LEASE" && tar cf /tmp/lease.tar --exclude='*/last' --exclude='probe-*' --exclude='*teacher_targets*' .)
 ls -la /tmp/lease.tar; split -b 15m /tmp/lease.tar "$OUTDIR/lease.tar.part-"
 cp "$LEASE/lease.json" "$OUTDIR/" 2>/dev/null
