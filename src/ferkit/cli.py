@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--teacher",
         metavar="CKPT[,CKPT...]",
         help="distil from this model, or the average of several "
-        "(train.kd_weight, train.kd_temperature, train.teacher_flip)",
+        "(train.kd_weight, train.kd_temperature, train.kd_loss, train.teacher_flip)",
     )
     tr.add_argument(
         "--precision",

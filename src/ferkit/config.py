@@ -71,6 +71,11 @@ class TrainConfig:
     teacher: str | None = None  # knowledge distillation from this checkpoint, or the average of "a,b,c"
     kd_weight: float = 0.5  # the loss is (1 - kd_weight) * label loss + kd_weight * distillation loss
     kd_temperature: float = 2.0  # both sides' logits are divided by it; the KL term is scaled by its square
+    # kl: Hinton's KL term | dkd: decoupled KD, target and non-target parts weighted dkd_alpha / dkd_beta (Zhao et
+    # al. 2022) | standardized: the KL term on z-scored logits (Sun et al. 2024)
+    kd_loss: str = "kl"
+    dkd_alpha: float = 1.0
+    dkd_beta: float = 8.0
     teacher_flip: bool = False  # the teacher also sees the batch mirrored; its soft targets average both views
     # the teacher's soft targets computed once, on each un-augmented training face with this TTA (none | flip | tencrop
     # | multiscale) and cached in the run folder, instead of on every augmented batch; None: on every batch

@@ -11,7 +11,17 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 
 from ferkit.engine import distill
-from ferkit.engine.distill import TEACHER_TARGETS, distillation_loss, load_teacher, teach, teacher_targets
+from ferkit.engine.distill import (
+    TEACHER_TARGETS,
+    distillation_loss,
+    dkd_loss,
+    dkd_parts,
+    kd_loss,
+    load_teacher,
+    standardized_kd_loss,
+    teach,
+    teacher_targets,
+)
 from ferkit.engine.trainer import mix, train
 from ferkit.errors import FerkitError
 from ferkit.models import load_model
@@ -36,6 +46,34 @@ def test_the_kd_loss_is_t_squared_times_kl_and_averages_teachers():
     assert torch.allclose(distillation_loss(s, [t1, t2], 2.0), expected, atol=1e-5)
 
 
+def test_dkd_splits_hintons_kl_into_a_target_part_and_a_non_target_part_weighted_by_one_minus_p_label():
+    torch.manual_seed(0)
+    s, t, y = torch.randn(6, 7) * 3, torch.randn(6, 7) * 3, torch.randint(0, 7, (6,))
+    p = torch.softmax(t / 3, 1)
+    tckd, nckd = dkd_parts(s, p, y, 3.0)
+    p_label = p[torch.arange(6), y]
+    assert torch.allclose((tckd + (1 - p_label) * nckd).mean() * 9, kd_loss(s, p, 3.0), atol=1e-5)
+    # the parts by hand for one face: the binary (label, rest) KL, then the KL among the other six classes
+    q = torch.softmax(s[0] / 3, 0)
+    binary = F.kl_div(
+        torch.stack([q[y[0]], 1 - q[y[0]]]).log(), torch.stack([p_label[0], 1 - p_label[0]]), reduction="sum"
+    )
+    others = torch.arange(7) != y[0]
+    among = F.kl_div((q[others] / q[others].sum()).log(), p[0, others] / p[0, others].sum(), reduction="sum")
+    assert torch.allclose(tckd[0], binary, atol=1e-5) and torch.allclose(nckd[0], among, atol=1e-5)
+    assert torch.allclose(dkd_loss(s, p, y, 3.0, 1.0, 8.0), (tckd + 8 * nckd).mean() * 9, atol=1e-5)
+    assert dkd_loss(t, p, y, 3.0, 1.0, 8.0).abs() < 1e-5  # a student that is the teacher has nothing to learn
+
+
+def test_logit_standardised_kd_ignores_the_logits_shift_and_scale_on_either_side():
+    torch.manual_seed(1)
+    s, t = torch.randn(5, 7), torch.randn(5, 7)
+    loss = standardized_kd_loss(s, torch.softmax(t / 3, 1), 2.0)
+    assert torch.allclose(standardized_kd_loss(4 * s - 1, torch.softmax(t, 1), 2.0), loss, atol=1e-5)
+    assert standardized_kd_loss(0.5 * t + 2, torch.softmax(t / 3, 1), 2.0).abs() < 1e-5
+    assert loss > 1e-3  # yet a different ranking still costs
+
+
 @pytest.fixture(scope="module")
 def teacher_setup(tmp_path_factory):
     """A learnable dataset and a teacher trained on it, shared by the tests below (training it takes a while)."""
@@ -55,6 +93,16 @@ def test_a_student_taught_only_by_its_teachers_learns_what_they_know(teacher_set
     result = train(tiny_config(data, tmp_path / "student", **fields), **QUIET)
     assert result.best_accuracy >= 0.7  # chance is 1/7
     assert load_model(tmp_path / "student/best").meta["config"]["train"]["teacher"] == f"{teacher},{teacher}"
+
+
+@pytest.mark.parametrize("kind", ["dkd", "standardized"])
+def test_a_student_learns_from_its_teacher_with_decoupled_or_standardised_kd(teacher_setup, tmp_path, kind):
+    data, teacher = teacher_setup
+    fields = {**NO_FLIP, "train.epochs": 8, "train.teacher": str(teacher), "train.kd_weight": 1.0,
+              "train.kd_loss": kind, "model.args": {"widths": [4, 8, 8, 8]}}  # fmt: skip
+    result = train(tiny_config(data, tmp_path / kind, **fields), **QUIET)
+    assert result.best_accuracy >= 0.7  # the labels play no part: chance is 1/7
+    assert load_model(tmp_path / kind / "best").meta["config"]["train"]["kd_loss"] == kind
 
 
 def test_a_distilled_run_resumes_exactly(teacher_setup, tmp_path):
@@ -86,6 +134,11 @@ def test_a_teacher_with_other_classes_or_bad_weights_is_a_clear_error(teacher_se
     cached = {"train.teacher": str(teacher), "train.teacher_cache_tta": "rotate"}
     with pytest.raises(FerkitError, match="teacher_cache_tta must be one of none, flip, tencrop, multiscale"):
         train(tiny_config(data, tmp_path / "r", **cached), **QUIET)
+    with pytest.raises(FerkitError, match="kd_loss must be one of kl, dkd, standardized, not 'js'"):
+        train(tiny_config(data, tmp_path / "r", **{"train.teacher": str(teacher), "train.kd_loss": "js"}), **QUIET)
+    mixed = {"train.teacher": str(teacher), "train.kd_loss": "dkd", "augment.cutmix": 1.0}
+    with pytest.raises(FerkitError, match="dkd needs each face's one label class"):
+        train(tiny_config(data, tmp_path / "r", **mixed), **QUIET)
     both = {**cached, "train.teacher_cache_tta": "flip", "train.teacher_flip": True}
     with pytest.raises(FerkitError, match="teacher_flip is for a teacher run on each batch"):
         train(tiny_config(data, tmp_path / "r", **both), **QUIET)

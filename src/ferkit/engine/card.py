@@ -47,8 +47,12 @@ def _distillation_lines(train_config: dict) -> list[str]:
         how = f"soft targets computed once from each un-augmented training face with {cached} TTA"
     else:
         how = "the same augmented batches" + (" and their mirror images" if train_config.get("teacher_flip") else "")
-    return [f"- distilled from {train_config['teacher']} (KD weight {train_config.get('kd_weight')}, temperature "
-            f"{train_config.get('kd_temperature')}) on {how}"]  # fmt: skip
+    loss = {
+        "dkd": f"decoupled KD, alpha {train_config.get('dkd_alpha')} / beta {train_config.get('dkd_beta')}, ",
+        "standardized": "logit-standardised KD, ",
+    }.get(train_config.get("kd_loss", "kl"), "")
+    return [f"- distilled from {train_config['teacher']} ({loss}KD weight {train_config.get('kd_weight')}, "
+            f"temperature {train_config.get('kd_temperature')}) on {how}"]  # fmt: skip
 
 
 def _recipe_lines(config: dict, training: dict) -> list[str]:

@@ -27,6 +27,7 @@ from ferkit.models.predict import TTA_MODES, tta_views
 from ferkit.preprocess import Preprocessing, standardize, to_unit
 
 TEACHER_TARGETS = "teacher_targets.safetensors"
+KD_LOSSES = ("kl", "dkd", "standardized")
 
 
 def kd_loss(student: torch.Tensor, p_teacher: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -34,6 +35,57 @@ def kd_loss(student: torch.Tensor, p_teacher: torch.Tensor, temperature: float) 
     log_student = F.log_softmax(student / temperature, 1)
     kl = (p_teacher * (p_teacher.clamp_min(1e-12).log() - log_student)).sum(1)  # (B,)
     return kl.mean() * temperature**2
+
+
+def zscored(logits: torch.Tensor) -> torch.Tensor:
+    """(B, K) logits shifted and scaled to mean 0 and standard deviation 1 along the classes."""
+    mean, std = logits.mean(1, keepdim=True), logits.std(1, keepdim=True)
+    return (logits - mean) / (std + 1e-7)
+
+
+def standardized_kd_loss(student: torch.Tensor, p_teacher: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Sun et al.'s (CVPR 2024) logit-standardised KD: the KL term on z-scored logits, so that a small student matches
+    how the teacher ranks and spaces the classes, not its logits' range. The teacher's logits are the log of its
+    softened probabilities: their shift and scale (1/T) are what z-scoring removes, so any cache temperature gives
+    the same targets. student (B, K) logits, p_teacher (B, K) softened probabilities."""
+    p_standard = torch.softmax(zscored(p_teacher.clamp_min(1e-12).log()) / temperature, 1)  # (B, K)
+    return kd_loss(zscored(student), p_standard, temperature)
+
+
+def dkd_parts(student: torch.Tensor, p_teacher: torch.Tensor, labels: torch.Tensor,
+              temperature: float) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """Zhao et al.'s (CVPR 2022) two parts of the KL term, per face: (B,) target-class KD, the KL between the binary
+    (label, rest) splits of both distributions, and (B,) non-target KD, the KL among the other classes renormalised.
+    Hinton's KL is TCKD + (1 - p_label) * NCKD: a confident teacher all but silences what it knows of the others."""
+    target = F.one_hot(labels, student.shape[1]).bool()  # (B, K)
+    log_q = F.log_softmax(student / temperature, 1)  # (B, K)
+    log_q_label = log_q[target]  # (B,)
+    log_q_rest = torch.logsumexp(log_q.masked_fill(target, float("-inf")), 1)  # (B,) log(1 - q_label)
+    p = p_teacher.clamp_min(1e-12)
+    p_label = p[target].clamp(max=1 - 1e-6)  # (B,)
+    tckd = p_label * (p_label.log() - log_q_label) + (1 - p_label) * ((1 - p_label).log() - log_q_rest)
+    p_others = p.masked_fill(target, 0) / (1 - p_label)[:, None]  # (B, K), 0 at the label
+    log_q_others = log_q - log_q_rest[:, None]  # (B, K) the student's renormalised non-target log-probabilities
+    nckd = (p_others * (p_others.clamp_min(1e-12).log() - log_q_others)).masked_fill(target, 0).sum(1)
+    return tckd, nckd
+
+
+def dkd_loss(student: torch.Tensor, p_teacher: torch.Tensor, labels: torch.Tensor, temperature: float,
+             alpha: float, beta: float) -> torch.Tensor:  # fmt: skip
+    """Decoupled KD: T^2 * mean(alpha * TCKD + beta * NCKD), the non-target part given a weight of its own."""
+    tckd, nckd = dkd_parts(student, p_teacher, labels, temperature)
+    return (alpha * tckd + beta * nckd).mean() * temperature**2
+
+
+def kd_term(student: torch.Tensor, p_teacher: torch.Tensor, labels: torch.Tensor, train_cfg) -> torch.Tensor:
+    """The distillation term that train.kd_loss names, from the student's (B, K) logits, the teacher's softened (B, K)
+    probabilities and the (B,) labels (for DKD's target class)."""
+    temperature = train_cfg.kd_temperature
+    if train_cfg.kd_loss == "dkd":
+        return dkd_loss(student, p_teacher, labels, temperature, train_cfg.dkd_alpha, train_cfg.dkd_beta)
+    if train_cfg.kd_loss == "standardized":
+        return standardized_kd_loss(student, p_teacher, temperature)
+    return kd_loss(student, p_teacher, temperature)
 
 
 def softened(teachers: list[torch.Tensor], temperature: float) -> torch.Tensor:
@@ -57,6 +109,11 @@ def check_teacher_options(cfg: Config) -> None:
         return
     if not 0 <= train.kd_weight <= 1 or train.kd_temperature <= 0:
         raise FerkitError("train.kd_weight must be in [0, 1] and train.kd_temperature above 0")
+    if train.kd_loss not in KD_LOSSES:
+        raise FerkitError(f"train.kd_loss must be one of {', '.join(KD_LOSSES)}, not {train.kd_loss!r}")
+    if train.kd_loss == "dkd" and (cfg.augment.mixup > 0 or cfg.augment.cutmix > 0):
+        raise FerkitError("train.kd_loss = dkd needs each face's one label class, which mixup / CutMix blend: "
+                          "set augment.mixup and augment.cutmix to 0, or use kl")  # fmt: skip
     if train.teacher_cache_tta is not None and train.teacher_cache_tta not in TTA_MODES:
         raise FerkitError(f"train.teacher_cache_tta must be one of {', '.join(TTA_MODES)}, "
                           f"not {train.teacher_cache_tta!r}")  # fmt: skip

@@ -22,7 +22,7 @@ from ferkit.config import Config, save_config
 from ferkit.engine import data as data_mod
 from ferkit.engine.augment import augment, mix_batch
 from ferkit.engine.calibration import calibration_effect, fit_temperature
-from ferkit.engine.distill import cached_teacher_targets, distillation_loss, kd_loss, load_teacher, teach
+from ferkit.engine.distill import cached_teacher_targets, kd_term, load_teacher, softened, teach
 from ferkit.engine.log import EpochLog
 from ferkit.engine.precision import autocast, resolve_precision
 from ferkit.engine.state import find_state, load_state, save_state
@@ -278,9 +278,9 @@ def run_epoch(run: Run, epoch: int) -> tuple[float, float, float]:
         loss = loss_fn(logits.float(), y, soft, run.class_weights, cfg.train.label_smoothing)
         kd = None
         if run.teacher is not None:  # the teacher sees the student's very batch, augmentation and mixing included
-            kd = distillation_loss(logits.float(), teach(run, x), cfg.train.kd_temperature)
+            kd = kd_term(logits.float(), softened(teach(run, x), cfg.train.kd_temperature), y, cfg.train)
         elif cached is not None:  # the targets of each face's un-augmented views, mixed as the batch was
-            kd = kd_loss(logits.float(), cached, cfg.train.kd_temperature)
+            kd = kd_term(logits.float(), cached, y, cfg.train)
         if kd is not None:
             loss = (1 - cfg.train.kd_weight) * loss + cfg.train.kd_weight * kd
         run.opt.zero_grad(set_to_none=True)
