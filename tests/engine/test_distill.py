@@ -13,11 +13,11 @@ from safetensors.torch import load_file
 from ferkit.engine import distill
 from ferkit.engine.distill import (
     TEACHER_TARGETS,
-    distillation_loss,
     dkd_loss,
     dkd_parts,
     kd_loss,
     load_teacher,
+    softened,
     standardized_kd_loss,
     teach,
     teacher_targets,
@@ -37,13 +37,13 @@ NO_FLIP = {"augment.flip": False, "train.batch_size": 32}
 def test_the_kd_loss_is_t_squared_times_kl_and_averages_teachers():
     torch.manual_seed(0)
     s, t1, t2 = torch.randn(5, 7), torch.randn(5, 7), torch.randn(5, 7)
-    assert distillation_loss(s, [s], 2.0).abs() < 1e-6
+    assert kd_loss(s, softened([s], 2.0), 2.0).abs() < 1e-6
     p = torch.softmax(t1 / 3, 1)
     kl = F.kl_div(F.log_softmax(s / 3, 1), p, reduction="batchmean")
-    assert torch.allclose(distillation_loss(s, [t1], 3.0), 9 * kl, atol=1e-5)
+    assert torch.allclose(kd_loss(s, softened([t1], 3.0), 3.0), 9 * kl, atol=1e-5)
     mean = (torch.softmax(t1 / 2, 1) + torch.softmax(t2 / 2, 1)) / 2
     expected = 4 * F.kl_div(F.log_softmax(s / 2, 1), mean, reduction="batchmean")
-    assert torch.allclose(distillation_loss(s, [t1, t2], 2.0), expected, atol=1e-5)
+    assert torch.allclose(kd_loss(s, softened([t1, t2], 2.0), 2.0), expected, atol=1e-5)
 
 
 def test_dkd_splits_hintons_kl_into_a_target_part_and_a_non_target_part_weighted_by_one_minus_p_label():

@@ -93,12 +93,6 @@ def softened(teachers: list[torch.Tensor], temperature: float) -> torch.Tensor:
     return torch.stack([torch.softmax(t.float() / temperature, 1) for t in teachers]).mean(0)
 
 
-def distillation_loss(student: torch.Tensor, teachers: list[torch.Tensor], temperature: float) -> torch.Tensor:
-    """Hinton et al.'s KD term: T^2 * KL(p_teacher || p_student), both softened by T; several teachers' softened
-    probabilities are averaged. student (B, K), teachers M x (B, K) logits."""
-    return kd_loss(student, softened(teachers, temperature), temperature)
-
-
 def check_teacher_options(cfg: Config) -> None:
     """Options that only mean something with a teacher, or only together, refused rather than silently ignored."""
     train = cfg.train
@@ -162,7 +156,7 @@ def _check_same_input(names: list[str], members: list[torch.nn.Module], prep: Pr
 
 def teach(run, x: torch.Tensor) -> list[torch.Tensor]:
     """The teacher's logits for the batch x (B, C, S, S): one (B, K) per member, and with train.teacher_flip one more
-    per member for the mirrored batch, so that distillation_loss averages the members' flip-TTA soft targets."""
+    per member for the mirrored batch, so that softened() averages the members' flip-TTA soft targets."""
     views = torch.cat([x, x.flip(3)]) if run.cfg.train.teacher_flip else x  # (V*B, C, S, S), V = 1 or 2
     if run.cfg.train.channels_last:
         views = views.contiguous(memory_format=torch.channels_last)
@@ -175,7 +169,7 @@ def teach(run, x: torch.Tensor) -> list[torch.Tensor]:
 def teacher_targets(teacher: Ensemble, images: torch.Tensor, prep: Preprocessing, tta: str, temperature: float,
                     precision: str = "fp32", batch_size: int = 256) -> torch.Tensor:  # fmt: skip
     """(N, K) soft targets for uint8 faces (N, C, H, W), un-augmented: the members' softmax(logits / T) averaged over
-    members and the TTA views, what distillation_loss would average had the teacher seen those views as a batch."""
+    members and the TTA views, what softened() would average had the teacher seen those views as a batch."""
     device = next(teacher.parameters()).device
     channels_last = next(teacher.parameters()).is_contiguous(memory_format=torch.channels_last)
     out = []
