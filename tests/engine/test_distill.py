@@ -139,6 +139,9 @@ def test_a_teacher_with_other_classes_or_bad_weights_is_a_clear_error(teacher_se
     mixed = {"train.teacher": str(teacher), "train.kd_loss": "dkd", "augment.cutmix": 1.0}
     with pytest.raises(FerkitError, match="dkd needs each face's one label class"):
         train(tiny_config(data, tmp_path / "r", **mixed), **QUIET)
+    negative = {"train.teacher": str(teacher), "train.kd_loss": "dkd", "train.dkd_beta": -8.0}
+    with pytest.raises(FerkitError, match="dkd_alpha and train.dkd_beta must be 0 or more, not 1.0 and -8.0"):
+        train(tiny_config(data, tmp_path / "r", **negative), **QUIET)
     both = {**cached, "train.teacher_cache_tta": "flip", "train.teacher_flip": True}
     with pytest.raises(FerkitError, match="teacher_flip is for a teacher run on each batch"):
         train(tiny_config(data, tmp_path / "r", **both), **QUIET)

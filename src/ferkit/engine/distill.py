@@ -105,6 +105,10 @@ def check_teacher_options(cfg: Config) -> None:
         raise FerkitError("train.kd_weight must be in [0, 1] and train.kd_temperature above 0")
     if train.kd_loss not in KD_LOSSES:
         raise FerkitError(f"train.kd_loss must be one of {', '.join(KD_LOSSES)}, not {train.kd_loss!r}")
+    if train.kd_loss == "dkd" and (train.dkd_alpha < 0 or train.dkd_beta < 0):
+        # a negative weight would reward the student for moving away from its teachers
+        raise FerkitError("train.dkd_alpha and train.dkd_beta must be 0 or more, "
+                          f"not {train.dkd_alpha} and {train.dkd_beta}")  # fmt: skip
     if train.kd_loss == "dkd" and (cfg.augment.mixup > 0 or cfg.augment.cutmix > 0):
         raise FerkitError("train.kd_loss = dkd needs each face's one label class, which mixup / CutMix blend: "
                           "set augment.mixup and augment.cutmix to 0, or use kl")  # fmt: skip
