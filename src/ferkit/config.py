@@ -81,6 +81,9 @@ class TrainConfig:
     # | multiscale) and cached in the run folder, instead of on every augmented batch; None: on every batch
     teacher_cache_tta: str | None = None
     precision: str = "auto"  # auto (bf16 where the GPU or CPU supports it) | bf16 | fp32; weights stay fp32
+    # the teacher's forward passes (cached targets included, which are keyed by it): same (as precision) | auto | bf16
+    # | fp32; a student may train in fp32 from targets its teachers computed in bf16, about 3x faster
+    teacher_precision: str = "same"
     channels_last: bool = True
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from safetensors import safe_open
 from safetensors.torch import load_file
 
 from ferkit.engine import distill
@@ -131,6 +132,8 @@ def test_a_teacher_with_other_classes_or_bad_weights_is_a_clear_error(teacher_se
         train(tiny_config(data, tmp_path / "r", **{"train.teacher_flip": True}), **QUIET)
     with pytest.raises(FerkitError, match="teacher_cache_tta needs a teacher"):
         train(tiny_config(data, tmp_path / "r", **{"train.teacher_cache_tta": "flip"}), **QUIET)
+    with pytest.raises(FerkitError, match="teacher_precision needs a teacher"):
+        train(tiny_config(data, tmp_path / "r", **{"train.teacher_precision": "bf16"}), **QUIET)
     cached = {"train.teacher": str(teacher), "train.teacher_cache_tta": "rotate"}
     with pytest.raises(FerkitError, match="teacher_cache_tta must be one of none, flip, tencrop, multiscale"):
         train(tiny_config(data, tmp_path / "r", **cached), **QUIET)
@@ -166,7 +169,7 @@ def test_with_teacher_flip_the_soft_targets_average_the_batch_and_its_mirror_ima
     cfg = tiny_config(data, tmp_path / "s", **{"train.teacher": f"{teacher},{teacher}", "train.teacher_flip": True})
     model = load_model(teacher)
     fused = load_teacher(cfg, model.classes, model.preprocessing, torch.device("cpu"))
-    run = SimpleNamespace(cfg=cfg, teacher=fused, precision="fp32", device=torch.device("cpu"))
+    run = SimpleNamespace(cfg=cfg, teacher=fused, teacher_precision="fp32", device=torch.device("cpu"))
     x = torch.randn(6, 1, 48, 48)
     taught = teach(run, x)
     assert len(taught) == 4 and all(t.shape == (6, 7) for t in taught)  # 2 members x (batch, mirrored batch)
@@ -312,3 +315,19 @@ def test_another_run_with_the_same_teachers_weights_reuses_their_cached_targets(
     monkeypatch.setenv("FERKIT_NO_CACHE", "1")  # the cache folder off: the run folder alone keeps them
     train(tiny_config(data, tmp_path / "fourth", **{**fields, "train.kd_temperature": 5.0}), **QUIET)
     assert computed == [1, 1] and len(list((isolated_cache / "teacher_targets").glob("*.safetensors"))) == 2
+
+
+def test_an_fp32_student_can_learn_from_targets_its_teachers_computed_in_bf16(teacher_setup, tmp_path, isolated_cache):
+    data, teacher = teacher_setup
+    fields = {**NO_FLIP, "train.epochs": 1, "train.teacher": str(teacher), "train.teacher_cache_tta": "flip",
+              "model.args": {"widths": [4, 8, 8, 8]}, "train.precision": "fp32"}  # fmt: skip
+    train(tiny_config(data, tmp_path / "fp32", **fields), **QUIET)
+    train(tiny_config(data, tmp_path / "bf16", **{**fields, "train.teacher_precision": "bf16"}), **QUIET)
+    with safe_open(str(tmp_path / "bf16" / TEACHER_TARGETS), "pt") as f:
+        assert json.loads(f.metadata()["key"])["precision"] == "bf16"  # a cache keyed by what computed it
+    in_fp32 = load_file(tmp_path / "fp32" / TEACHER_TARGETS)["targets"]  # (N, 7)
+    in_bf16 = load_file(tmp_path / "bf16" / TEACHER_TARGETS)["targets"]
+    assert torch.allclose(in_fp32, in_bf16, atol=0.05) and not torch.equal(in_fp32, in_bf16)  # bf16 rounding, no more
+    assert len(list((isolated_cache / "teacher_targets").glob("*.safetensors"))) == 2  # neither run reused the other
+    student = load_model(tmp_path / "bf16/best").meta
+    assert student["training"]["precision"] == "fp32" and student["config"]["train"]["teacher_precision"] == "bf16"

@@ -85,6 +85,9 @@ def test_a_distilled_checkpoints_card_names_its_teachers():
     cached = _distillation_lines({"teacher": "a/best", "kd_weight": 0.7, "kd_temperature": 3.0,
                                   "teacher_cache_tta": "multiscale"})  # fmt: skip
     assert cached[0].endswith("on soft targets computed once from each un-augmented training face with multiscale TTA")
+    in_bf16 = _distillation_lines({"teacher": "a", "kd_weight": 0.7, "kd_temperature": 3.0,
+                                   "teacher_cache_tta": "multiscale", "teacher_precision": "bf16"})  # fmt: skip
+    assert in_bf16[0].endswith("with multiscale TTA, the teachers computing in bf16")
     dkd = _distillation_lines({"teacher": "a", "kd_weight": 0.5, "kd_temperature": 3.0, "kd_loss": "dkd",
                                "dkd_alpha": 1.0, "dkd_beta": 8.0})  # fmt: skip
     assert dkd == ["- distilled from a (decoupled KD, alpha 1.0 / beta 8.0, KD weight 0.5, temperature 3.0) on the "

@@ -42,6 +42,16 @@ def test_forced_precisions_are_kept_and_bad_values_are_errors():
         precision.resolve_precision("fp16", cpu)
 
 
+def test_the_teachers_precision_follows_the_students_unless_set():
+    cpu = torch.device("cpu")
+    assert precision.resolve_teacher_precision("same", "fp32", cpu) == "fp32"
+    assert precision.resolve_teacher_precision("same", "bf16", cpu) == "bf16"
+    assert precision.resolve_teacher_precision("bf16", "fp32", cpu) == "bf16"
+    assert precision.resolve_teacher_precision("fp32", "bf16", cpu) == "fp32"
+    with pytest.raises(FerkitError, match=r"train.teacher_precision \(or same\) must be one of auto, bf16, fp32"):
+        precision.resolve_teacher_precision("half", "fp32", cpu)
+
+
 def test_bf16_autocast_runs_the_forward_pass_in_bf16():
     layer = torch.nn.Linear(4, 4)
     with precision.autocast("bf16", torch.device("cpu")):

@@ -47,6 +47,8 @@ def _distillation_lines(train_config: dict) -> list[str]:
         how = f"soft targets computed once from each un-augmented training face with {cached} TTA"
     else:
         how = "the same augmented batches" + (" and their mirror images" if train_config.get("teacher_flip") else "")
+    if train_config.get("teacher_precision", "same") != "same":  # the student's own arithmetic is in the recipe line
+        how += f", the teachers computing in {train_config['teacher_precision']}"
     loss = {
         "dkd": f"decoupled KD, alpha {train_config.get('dkd_alpha')} / beta {train_config.get('dkd_beta')}, ",
         "standardized": "logit-standardised KD, ",

@@ -100,6 +100,8 @@ def check_teacher_options(cfg: Config) -> None:
         for option in ("teacher_flip", "teacher_cache_tta"):
             if getattr(train, option):  # it would change nothing; say so rather than let the run look distilled
                 raise FerkitError(f"train.{option} needs a teacher: add --teacher CKPT[,CKPT...]")
+        if train.teacher_precision != "same":
+            raise FerkitError("train.teacher_precision needs a teacher: add --teacher CKPT[,CKPT...]")
         return
     if not 0 <= train.kd_weight <= 1 or train.kd_temperature <= 0:
         raise FerkitError("train.kd_weight must be in [0, 1] and train.kd_temperature above 0")
@@ -164,7 +166,7 @@ def teach(run, x: torch.Tensor) -> list[torch.Tensor]:
     views = torch.cat([x, x.flip(3)]) if run.cfg.train.teacher_flip else x  # (V*B, C, S, S), V = 1 or 2
     if run.cfg.train.channels_last:
         views = views.contiguous(memory_format=torch.channels_last)
-    with torch.no_grad(), autocast(run.precision, run.device):
+    with torch.no_grad(), autocast(run.teacher_precision, run.device):
         logits = run.teacher.member_logits(views)  # M x (V*B, K), one forward per member for both views
     return [view for member in logits for view in member.split(len(x))]
 
@@ -196,7 +198,7 @@ def cached_teacher_targets(run, teacher: Ensemble) -> torch.Tensor:
     saved in both."""
     cfg = run.cfg.train
     key = {"teacher": cfg.teacher, "weights": weights_fingerprint(teacher), "tta": cfg.teacher_cache_tta,
-           "temperature": cfg.kd_temperature, "precision": run.precision, "data": run.fingerprint,
+           "temperature": cfg.kd_temperature, "precision": run.teacher_precision, "data": run.fingerprint,
            "n": len(run.train.labels)}  # fmt: skip
     found = {path: _load_targets(path, key) for path in [Path(run.out) / TEACHER_TARGETS, *shared_targets_path(key)]}
     targets = next((t for t in found.values() if t is not None), None)
@@ -205,7 +207,7 @@ def cached_teacher_targets(run, teacher: Ensemble) -> torch.Tensor:
         # the teacher's own preprocessing: targets depend on the faces and the teacher, never on the student's crop
         # (so the key needs no student input; before the teacher had its own, the two had to match anyway)
         targets = teacher_targets(teacher, run.train.images, teacher.preprocessing, cfg.teacher_cache_tta,
-                                  cfg.kd_temperature, run.precision)  # fmt: skip
+                                  cfg.kd_temperature, run.teacher_precision)  # fmt: skip
     for path in (p for p, t in found.items() if t is None and run.rank == 0):
         _save_targets(path, key, targets)
     return targets.to(run.device)

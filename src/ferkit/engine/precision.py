@@ -47,15 +47,22 @@ def cpu_trains_faster_in_bf16() -> bool:
     return "amx_bf16" in flags or ("avx512_bf16" in flags and vendor == "AuthenticAMD")
 
 
-def resolve_precision(name: str, device: torch.device) -> str:
+def resolve_precision(name: str, device: torch.device, field: str = "train.precision") -> str:
     """'bf16' or 'fp32' for a train.precision setting on a device."""
     if name not in PRECISIONS:
-        raise FerkitError(f"train.precision must be one of {', '.join(PRECISIONS)}, not {name!r}")
+        raise FerkitError(f"{field} must be one of {', '.join(PRECISIONS)}, not {name!r}")
     if name != "auto":
         return name
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
     return "bf16" if device.type == "cpu" and cpu_trains_faster_in_bf16() else "fp32"
+
+
+def resolve_teacher_precision(name: str, training_precision: str, device: torch.device) -> str:
+    """'bf16' or 'fp32' for a train.teacher_precision setting: 'same' follows the student's resolved precision."""
+    if name == "same":
+        return training_precision
+    return resolve_precision(name, device, "train.teacher_precision (or same)")
 
 
 def autocast(precision: str, device: torch.device):

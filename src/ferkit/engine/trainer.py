@@ -24,7 +24,7 @@ from ferkit.engine.augment import augment, mix_batch
 from ferkit.engine.calibration import calibration_effect, fit_temperature
 from ferkit.engine.distill import cached_teacher_targets, kd_term, load_teacher, softened, teach
 from ferkit.engine.log import EpochLog
-from ferkit.engine.precision import autocast, resolve_precision
+from ferkit.engine.precision import autocast, resolve_precision, resolve_teacher_precision
 from ferkit.engine.state import find_state, load_state, save_state
 from ferkit.errors import FerkitError
 from ferkit.models import create_model, load_model, save_checkpoint
@@ -166,6 +166,7 @@ class Run:
         device = resolve_device(cfg.train.device)
         self.rank, self.world, self.device = setup_distributed(device)
         self.precision = resolve_precision(cfg.train.precision, self.device)
+        self.teacher_precision = resolve_teacher_precision(cfg.train.teacher_precision, self.precision, self.device)
         torch.manual_seed(cfg.train.seed)
         ds = dataset if dataset is not None else data_mod.load_training_data(cfg.data)
         train_ds, val_ds, self.val_name = data_mod.training_splits(ds, cfg.data, cfg.train.seed)
