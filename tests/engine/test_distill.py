@@ -88,9 +88,10 @@ def teacher_setup(tmp_path_factory):
 def test_a_student_taught_only_by_its_teachers_learns_what_they_know(teacher_setup, tmp_path):
     data, teacher = teacher_setup
     assert load_model(teacher).meta["metrics"]["val_accuracy"] >= 0.9
-    # kd_weight 1: the labels play no part, everything the student learns comes from the two teachers
+    # kd_weight 1: the labels play no part, everything the student learns comes from the two teachers. Widths 8-16:
+    # the 4-8 student ended at 0.69 with one thread; this one 0.84-0.99 over seeds 0-3 with one, 0.86 with two
     fields = {**NO_FLIP, "train.epochs": 8, "train.teacher": f"{teacher},{teacher}", "train.kd_weight": 1.0,
-              "train.kd_temperature": 2.0, "model.args": {"widths": [4, 8, 8, 8]}}  # fmt: skip
+              "train.kd_temperature": 2.0, "model.args": {"widths": [8, 16, 16, 16]}}  # fmt: skip
     result = train(tiny_config(data, tmp_path / "student", **fields), **QUIET)
     assert result.best_accuracy >= 0.7  # chance is 1/7
     assert load_model(tmp_path / "student/best").meta["config"]["train"]["teacher"] == f"{teacher},{teacher}"
