@@ -8,9 +8,9 @@ then the views averaged. Select on the validation split only (PublicTest for FER
 Run by hand (not a test):
   python bench/ensemble_search.py runs/kd-wide56/best runs/kd-wide/best runs/wide48/best \
       [--data ../shared/datasets/fer2013] [--split PublicTest] [--tta none flip tencrop] [--min 2] [--max 4] \
-      [--max-mb 25]
+      [--max-mb 25] [--weights int8]
 A candidate with more classes than the first (`ferplus`) joins with its extra classes dropped (run 52).
-Each line gives the ensemble's weights in float16 (2 bytes a parameter, as `ferkit export --half` writes them);
+Each line gives the ensemble's weights in MB as `ferkit export --half` writes them (or `--int8` with --weights int8);
 --max-mb leaves out the ensembles that would not fit a shipped model's size limit even so.
 """
 
@@ -31,6 +31,7 @@ from ferkit.engine.evaluate import align_labels
 from ferkit.engine.metrics import classification_report
 from ferkit.fileio import atomic_path
 from ferkit.models import load_model
+from ferkit.models.checkpoint import stored_bytes
 from ferkit.models.predict import tta_views
 from ferkit.preprocess import standardize, to_uint8_tensor, to_unit
 
@@ -98,9 +99,9 @@ def ensemble_probabilities(member_views: list[np.ndarray], temperature: float) -
     return (p / p.sum(-1, keepdims=True)).mean(0)
 
 
-def float16_megabytes(checkpoint: str) -> float:
-    """Its weights' size in MB once exported with --half (2 bytes a parameter; metadata is a few kB)."""
-    return sum(p.numel() for p in load_model(checkpoint).parameters()) * 2 / 1e6
+def stored_megabytes(checkpoint: str, weights_dtype: str) -> float:
+    """Its weights' size in MB once exported with --half (float16) or --int8 (metadata is a few kB more)."""
+    return stored_bytes(load_model(checkpoint), weights_dtype) / 1e6
 
 
 def main() -> None:
@@ -111,7 +112,8 @@ def main() -> None:
     parser.add_argument("--tta", nargs="+", default=["none", "flip", "tencrop"])
     parser.add_argument("--min", type=int, default=1, help="smallest subset (1 scores each model alone)")
     parser.add_argument("--max", type=int, default=4, help="largest subset")
-    parser.add_argument("--max-mb", type=float, default=0.0, help="skip ensembles larger in float16 (0: no limit)")
+    parser.add_argument("--weights", default="float16", choices=("float16", "int8"), help="the size --max-mb counts")
+    parser.add_argument("--max-mb", type=float, default=0.0, help="skip larger ensembles (0: no limit)")
     parser.add_argument("--cache", type=Path, default=Path("runs/ensemble-cache"))
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
@@ -127,7 +129,7 @@ def main() -> None:
 
     views = {(c, tta): views_of(c, tta) for c in args.checkpoints for tta in args.tta}
     singles = {c: views_of(c, "none") for c in args.checkpoints}
-    megabytes = {c: float16_megabytes(c) for c in args.checkpoints}
+    megabytes = {c: stored_megabytes(c, args.weights) for c in args.checkpoints}
 
     rows = []
     for size in range(args.min, min(args.max, len(args.checkpoints)) + 1):
@@ -145,7 +147,7 @@ def main() -> None:
     print(f"{args.split} of {args.data}: {len(labels)} faces; accuracy (macro-F1) per TTA, best first")
     for _, subset, t, scores, mb in sorted(rows, key=lambda r: -r[0]):
         cells = "  ".join(f"{tta} {a:.2%} ({f:.2%})" for tta, (a, f) in scores.items())
-        print(f"{' + '.join(subset)}  [T {t:.3f}, {mb:.1f} MB fp16]  {cells}")
+        print(f"{' + '.join(subset)}  [T {t:.3f}, {mb:.1f} MB {args.weights}]  {cells}")
 
 
 if __name__ == "__main__":

@@ -135,3 +135,6 @@ def test_a_safetensors_export_of_an_ensemble_carries_its_members_with_it(pair, t
     assert packed.temperature == 1.1 and np.allclose(predict_proba(packed, faces), expected, atol=1e-6)
     with pytest.raises(FerkitError, match="already holds a checkpoint"):
         export_checkpoint(out, out)
+    small = load_model(export_checkpoint(out, tmp_path / "packed8", "int8"))  # every member stored in int8
+    assert [m.meta["weights_dtype"] for m in small.members] == ["int8", "int8"]
+    assert np.allclose(predict_proba(small, faces), expected, atol=0.03)

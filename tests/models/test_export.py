@@ -79,7 +79,7 @@ def test_a_half_precision_export_is_half_the_size_and_gives_the_same_answers(tmp
     from ferkit.models.export import export_checkpoint
     from ferkit.models.predict import predict_proba
 
-    out = export_checkpoint("fast", tmp_path / "fast16", half=True)
+    out = export_checkpoint("fast", tmp_path / "fast16", "float16")
     fp32, fp16 = load_model("fast"), load_model(out)
     original = (resolve_checkpoint("fast") / WEIGHTS).stat().st_size
     assert (out / WEIGHTS).stat().st_size < 0.51 * original
@@ -89,6 +89,20 @@ def test_a_half_precision_export_is_half_the_size_and_gives_the_same_answers(tmp
     faces = real_faces(64)
     p32, p16 = predict_proba(fp32, faces), predict_proba(fp16, faces)
     assert np.abs(p32 - p16).max() < 5e-3 and (p32.argmax(1) == p16.argmax(1)).mean() >= 0.98
+
+
+def test_an_int8_export_is_under_a_third_of_the_size_and_gives_nearly_the_same_answers(tmp_path):
+    from ferkit.models.checkpoint import WEIGHTS, resolve_checkpoint
+    from ferkit.models.export import export_checkpoint
+    from ferkit.models.predict import predict_proba
+
+    out = export_checkpoint("fast", tmp_path / "fast8", "int8")
+    fp32, int8 = load_model("fast"), load_model(out)
+    assert (out / WEIGHTS).stat().st_size < 0.3 * (resolve_checkpoint("fast") / WEIGHTS).stat().st_size
+    assert int8.meta["weights_dtype"] == "int8" and int8.temperature == fp32.temperature
+    faces = real_faces(64)
+    p32, p8 = predict_proba(fp32, faces), predict_proba(int8, faces)
+    assert np.abs(p32 - p8).max() < 3e-2 and (p32.argmax(1) == p8.argmax(1)).mean() >= 0.95
 
 
 def test_the_export_command_writes_safetensors_and_refuses_half_onnx(tmp_path):
@@ -104,3 +118,9 @@ def test_the_export_command_writes_safetensors_and_refuses_half_onnx(tmp_path):
     half_onnx = subprocess.run([*base, "--half", "--out", str(tmp_path / "x.onnx")], capture_output=True, text=True,
                                env=env)  # fmt: skip
     assert half_onnx.returncode == 2 and "--half applies to --format safetensors" in half_onnx.stderr
+    int8 = subprocess.run([*base, "--format", "safetensors", "--int8", "--out", str(tmp_path / "i8")],
+                          capture_output=True, text=True, env=env)  # fmt: skip
+    assert int8.returncode == 0 and "MiB of int8 weights" in int8.stdout, int8.stderr
+    both = subprocess.run([*base, "--format", "safetensors", "--int8", "--half"], capture_output=True, text=True,
+                          env=env)  # fmt: skip
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr

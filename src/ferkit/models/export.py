@@ -71,9 +71,10 @@ def onnx_metadata(path: str | Path) -> dict:
 _OWN_KEYS = ("format", "ferkit_version", "arch", "arch_args", "members", "weights_dtype")
 
 
-def export_checkpoint(model_or_path, out: str | Path, half: bool = False) -> Path:
-    """Write a self-contained copy of a checkpoint to the folder `out`: weights (float16 with `half`) and metadata;
-    an ensemble's members, whether folders or shipped names, are written inside it as members/0, members/1, ...
+def export_checkpoint(model_or_path, out: str | Path, weights_dtype: str = "float32") -> Path:
+    """Write a self-contained copy of a checkpoint to the folder `out`: weights (float32, float16 or int8, as
+    save_checkpoint stores them) and metadata; an ensemble's members, whether folders or shipped names, are written
+    inside it as members/0, members/1, ...
     Returns `out`, which loads with `load_model` wherever it is moved."""
     from ferkit.models.checkpoint import save_checkpoint, save_ensemble
     from ferkit.models.ensemble import Ensemble
@@ -86,6 +87,6 @@ def export_checkpoint(model_or_path, out: str | Path, half: bool = False) -> Pat
     if isinstance(model, Ensemble):
         names = [f"members/{i}" for i in range(len(model.members))]
         for name, member in zip(names, model.members, strict=True):
-            export_checkpoint(member, out / name, half)
+            export_checkpoint(member, out / name, weights_dtype)
         return save_ensemble(out, names, meta)
-    return save_checkpoint(out, model, meta, half)
+    return save_checkpoint(out, model, meta, weights_dtype)
