@@ -57,10 +57,10 @@ def save_checkpoint(directory: str | Path, model: torch.nn.Module, meta: dict, w
     return directory
 
 
-def quantizable(key: str, tensor: torch.Tensor) -> bool:
+def quantizable(tensor: torch.Tensor) -> bool:
     """Kernels of convolutions and linear layers (2+ dims), where the bytes are; biases and batch-norm statistics are
     few and sensitive, so they stay floating point."""
-    return tensor.is_floating_point() and tensor.dim() >= 2 and not key.endswith(SCALE)
+    return tensor.is_floating_point() and tensor.dim() >= 2
 
 
 def quantize_int8(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -78,7 +78,7 @@ def stored_state(state: dict[str, torch.Tensor], weights_dtype: str) -> dict[str
         return state
     out = {}
     for key, value in state.items():
-        if weights_dtype == "int8" and quantizable(key, value):
+        if weights_dtype == "int8" and quantizable(value):
             out[key], out[key + SCALE] = quantize_int8(value)
         else:
             out[key] = value.half() if value.is_floating_point() else value
