@@ -2,6 +2,7 @@
 and soft targets cached once per training face with TTA."""
 
 import json
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -25,7 +26,7 @@ from ferkit.engine.distill import (
 )
 from ferkit.engine.trainer import mix, train
 from ferkit.errors import FerkitError
-from ferkit.models import load_model
+from ferkit.models import load_model, save_checkpoint
 from ferkit.models.ensemble import Ensemble
 from ferkit.preprocess import center_crop, standardize, to_unit
 from tests.conftest import save_image, write_fer_csv
@@ -270,6 +271,24 @@ def test_cached_targets_come_from_the_teachers_own_input_so_the_student_may_crop
     faces = torch.from_numpy(np.stack([striped(i % 7, i) for i in range(len(cached))]))[:, None]  # the fixture's faces
     own = teacher_targets(Ensemble([model]), faces, model.preprocessing, "flip", 2.0)  # on 48x48, as the teacher sees
     assert cached.shape == own.shape and torch.allclose(cached, own, atol=1e-4)
+
+
+def test_teachers_of_different_input_sizes_teach_together_through_cached_targets(teacher_setup, tmp_path):
+    data, teacher = teacher_setup
+    small = load_model(teacher)  # whole 48-pixel faces
+    big = save_checkpoint(tmp_path / "big", small, {"classes": list(small.classes), "calibration": {"temperature": 1.0},
+                          "preprocessing": replace(small.preprocessing, size=64).to_dict()})  # fmt: skip
+    large = load_model(big)  # the same weights on whole 64-pixel faces
+    cached = {"train.teacher": f"{teacher},{big}", "train.teacher_cache_tta": "flip"}
+    fused = load_teacher(tiny_config(data, tmp_path / "s", **cached), small.classes, None, torch.device("cpu"))
+    assert fused.preprocessing.size == 48  # the smallest input; the 64-pixel member gets it upsampled
+    faces = torch.from_numpy(np.stack([striped(i % 7, 200 + i) for i in range(6)]))[:, None]  # (6, 1, 48, 48) uint8
+    got = teacher_targets(fused, faces, fused.preprocessing, "flip", 2.0)
+    own = [teacher_targets(Ensemble([m]), faces, m.preprocessing, "flip", 2.0) for m in (small, large)]
+    assert torch.allclose(got, (own[0] + own[1]) / 2, atol=1e-4)  # each member on its own input, averaged
+    assert not torch.allclose(own[0], own[1], atol=1e-3)  # the 64-pixel input does change the member's answer
+    fields = {**NO_FLIP, **cached, "train.epochs": 1, "model.args": {"widths": [4, 8, 8, 8]}}
+    assert load_file(train(tiny_config(data, tmp_path / "student", **fields), **QUIET).out / TEACHER_TARGETS)
 
 
 def test_a_cache_file_that_is_damaged_or_made_for_other_data_is_not_trusted(tmp_path):

@@ -12,6 +12,8 @@ another module, whose output is then captured with hooks.
 An ensemble has no single feature map: its heatmap is the mean of its members' heatmaps (each scaled to [0, 1]),
 every member explaining the class the ensemble predicts (or `target`), then scaled to [0, 1] again. A `layer`
 inside one member (`members.0.features.10`) explains the ensemble's score through that member's map alone.
+A member whose input side differs from the ensemble's has its map carried back to the ensemble's pixels by the
+transpose of the resize that made its input, before the average.
 """
 
 from __future__ import annotations
@@ -100,11 +102,20 @@ def _ensemble_cam(model: Ensemble, x: torch.Tensor, target, method: str) -> CamR
     with torch.no_grad():
         logits = model(x).float()  # (B, K)
     targets = _targets(target, logits)
-    maps = [grad_cam(member, model.member_input(x, i), targets, method).heatmaps
+    maps = [_in_ensemble_frame(model, i, grad_cam(member, model.member_input(x, i), targets, method).heatmaps)
             for i, member in enumerate(model.members)]  # fmt: skip
     mean = torch.from_numpy(np.mean(maps, axis=0))  # (B, H, W)
     probs = torch.softmax(logits / float(getattr(model, "temperature", 1.0)), 1).numpy()
     return CamResult(_unit(mean).numpy(), targets, probs, f"forward_features, mean of {len(maps)} members")
+
+
+def _in_ensemble_frame(model: Ensemble, i: int, heatmaps: np.ndarray) -> np.ndarray:
+    """Member i's heatmaps (B, s, s) on the ensemble's input pixels (B, S, S), scaled to [0, 1]."""
+    resample = model.member_resample(i)  # (s, S) or None
+    if resample is None:
+        return heatmaps
+    spread = resample.T.cpu().float() @ torch.from_numpy(heatmaps) @ resample.cpu().float()  # (B, S, S)
+    return _unit(spread).numpy()
 
 
 def _targets(target, logits: torch.Tensor) -> list[int]:

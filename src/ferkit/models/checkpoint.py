@@ -141,7 +141,7 @@ def _load_ensemble(folder: Path, meta: dict, within: tuple) -> torch.nn.Module:
             loaded.append(load_model(target, "cpu", within + (folder.resolve(),)))
         except FerkitError as exc:
             raise FerkitError(f"{folder / META}: member {name!r}: {exc}") from None
-    return Ensemble(loaded)
+    return Ensemble(loaded, Preprocessing.from_dict(meta["preprocessing"]))
 
 
 def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
