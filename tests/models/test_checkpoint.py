@@ -42,6 +42,11 @@ def test_broken_checkpoints_are_clear_errors(tmp_path):
     (tmp_path / "ck" / META).write_text(json.dumps({"format": "other"}))
     with pytest.raises(FerkitError, match="is not ferkit-checkpoint/1"):
         load_model(tmp_path / "ck")
+    (tmp_path / "ck" / META).write_text(
+        json.dumps({"format": "ferkit-checkpoint/1", "arch": "lenet5", "classes": "ab"})
+    )
+    with pytest.raises(FerkitError, match=r"model.json: no valid classes, preprocessing"):
+        load_model(tmp_path / "ck")
     with pytest.raises(FerkitError, match="shipped"):
         load_model("no-such-model")
 

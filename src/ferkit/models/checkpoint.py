@@ -185,14 +185,22 @@ def resolve_checkpoint(path_or_name: str | Path) -> Path:
     )
 
 
+REQUIRED_META = {"arch": str, "classes": list, "preprocessing": dict}  # what load_model reads from every model.json
+
+
 def read_meta(path_or_name: str | Path) -> dict:
     folder = resolve_checkpoint(path_or_name)
     try:
         meta = json.loads((folder / META).read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise FerkitError(f"{folder / META}: unreadable checkpoint metadata ({exc})") from None
-    if meta.get("format") != FORMAT:
-        raise FerkitError(f"{folder / META}: format {meta.get('format')!r} is not {FORMAT}")
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise FerkitError(f"{folder / META}: format {found!r} is not {FORMAT}")
+    missing = [key for key in REQUIRED_META if not isinstance(meta.get(key), REQUIRED_META[key])]
+    if missing:
+        raise FerkitError(f"{folder / META}: no valid {', '.join(missing)} (a checkpoint's model.json names its "
+                          "arch, its classes as a list and its preprocessing as an object)")  # fmt: skip
     return meta
 
 
