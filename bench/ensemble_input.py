@@ -4,7 +4,7 @@ member's side by the ensemble's fixed matrix), on the first N faces of a split, 
 
 Run by hand (not a test), e.g. the two directions measured for docs/experiments.md run 81:
     python bench/ensemble_input.py runs/kd-fast-64/best --size 48 --crop 40 --n 1200      # 40 -> 54, upsampled
-    python bench/ensemble_input.py src/ferkit/weights/best/members/wide48 --size 64 --crop 54 --n 600   # 54 -> 40
+    python bench/ensemble_input.py src/ferkit/weights/teachers/wide48 --size 64 --crop 54 --n 600   # 54 -> 40 (run 6)
 """
 
 from __future__ import annotations

@@ -36,6 +36,16 @@ def test_the_shipped_names():
     assert default.arch == fast.arch == "fastnet" and default.meta["metrics"]["val_accuracy"] > 0.69
 
 
+def test_a_shipped_teacher_loads_by_its_path_but_is_no_model_name():
+    """Run 6 ships under weights/teachers/ for the recipes of `default` and `fast` (it left `best` in run 85)."""
+    from ferkit.models.checkpoint import SHIPPED
+
+    assert "teachers" not in shipped_models() and not (SHIPPED / "teachers" / "model.json").exists()
+    teacher = load_model("teachers/wide48")
+    assert teacher.arch == "fastnet" and teacher.meta["arch_args"]["widths"] == [48, 96, 192, 384]
+    assert resolve_checkpoint("teachers/wide48") == SHIPPED / "teachers" / "wide48"
+
+
 @pytest.mark.parametrize("name", shipped_models())
 def test_loads_by_name_and_describes_itself(name):
     model = load_model(name)
