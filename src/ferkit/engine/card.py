@@ -27,13 +27,35 @@ def checkpoint_metas(model) -> list[dict]:
     return [model.meta] + ([] if members is None else [m for member in members for m in checkpoint_metas(member)])
 
 
-def _ensemble_lines(meta: dict) -> list[str]:
+def _input_side(preprocessing: dict) -> int:
+    """The side of the square a model takes: its crop of the resized face, or the face itself."""
+    return preprocessing.get("crop") or preprocessing["size"]
+
+
+def _leaves(metas: list[dict], i: int) -> tuple[list[dict], int]:
+    """The single checkpoints under metas[i] in checkpoint_metas' depth-first list, and the index just past it."""
+    if "members" not in metas[i]:
+        return [metas[i]], i + 1
+    leaves, j = [], i + 1
+    for _ in metas[i]["members"]:
+        found, j = _leaves(metas, j)
+        leaves += found
+    return leaves, j
+
+
+def _ensemble_lines(meta: dict, member_metas: list[dict]) -> list[str]:
     cal, metrics = meta.get("calibration", {}), meta.get("metrics", {})
+    prep = meta.get("preprocessing", {})
+    sides = sorted({_input_side(m["preprocessing"]) for m in member_metas if "preprocessing" in m})
+    resized = ""
+    if len(sides) > 1:  # a mixed-size ensemble: say which pixels each member really sees
+        resized = (f"; its input is the {_input_side(prep)}-pixel view of its smallest member, resized (upsampled) to "
+                   f"each other member's own side ({', '.join(map(str, sides))} pixels)")  # fmt: skip
     return [
         f"- ensemble of {len(meta['members'])} checkpoints ({', '.join(meta['members'])}): their calibrated "
         f"probabilities averaged, then a temperature of {cal.get('temperature', 1.0):.3f} fitted on "
         f"{cal.get('split', 'nothing')} ({metrics.get('val_split', '?')} accuracy "
-        f"{_pct(metrics['val_accuracy']) if 'val_accuracy' in metrics else '?'}); its members:",
+        f"{_pct(metrics['val_accuracy']) if 'val_accuracy' in metrics else '?'}){resized}; its members:",
         "",
     ]
 
@@ -80,9 +102,9 @@ def write_model_card(report: dict, metas: list[dict], plots: dict[str, str], out
     card = {"report": report, "checkpoints": metas, "plots": plots, "limits": LIMITS}
     atomic_write_text(out / "model_card.json", json.dumps(card, indent=2))
     lines = [f"# Model card: {report['model']}", ""]
-    for meta in metas:
+    for i, meta in enumerate(metas):
         if "members" in meta:
-            lines += _ensemble_lines(meta)
+            lines += _ensemble_lines(meta, _leaves(metas, i)[0])
             continue
         train = meta.get("training", {})
         cfg = meta.get("config", {}).get("train", {})
